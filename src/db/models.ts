@@ -1,0 +1,112 @@
+import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+
+/**
+ * Stripe payloads are stored as JSON strings (`rawBody`, `state`): Stripe metadata keys may contain
+ * `.` or start with `$`, which FerretDB (and older MongoDB) refuse as field names, and a string
+ * round-trips every payload byte for byte. Fields we query on are lifted out beside them.
+ */
+
+export const EVENT_STATUSES = ['received', 'processing', 'processed', 'failed'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+export const stripeEventSchema = new Schema(
+  {
+    tenantId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    type: { type: String, required: true },
+    resource: { type: String, required: true },
+    objectId: { type: String, default: null },
+    customerId: { type: String, default: null },
+    livemode: { type: Boolean, required: true },
+    apiVersion: { type: String, default: null },
+    /** `event.created`, Unix seconds as Stripe sends it. */
+    eventCreated: { type: Number, required: true },
+    /** The verified request body exactly as Stripe sent it. */
+    rawBody: { type: String, required: true },
+    status: { type: String, enum: EVENT_STATUSES, required: true, default: 'received' },
+    outcome: { type: String, default: null },
+    error: { type: String, default: null },
+    workflowId: { type: String, required: true },
+    /** Set once Temporal accepted the start; null means the reconciler still owes a start. */
+    workflowStartedAt: { type: Date, default: null },
+    receivedAt: { type: Date, required: true },
+    processedAt: { type: Date, default: null },
+    /** How many verified deliveries of this event arrived (Stripe retries, replays). */
+    deliveries: { type: Number, default: 1 },
+  },
+  { collection: 'stripe_events', versionKey: false },
+);
+stripeEventSchema.index({ tenantId: 1, eventId: 1 }, { unique: true });
+stripeEventSchema.index({ status: 1, receivedAt: 1 });
+stripeEventSchema.index({ tenantId: 1, objectId: 1 });
+
+export const objectStateSchema = new Schema(
+  {
+    tenantId: { type: String, required: true },
+    /** First segment of the event type: `customer.subscription.updated` → `customer`. */
+    resource: { type: String, required: true },
+    objectId: { type: String, required: true },
+    /** Stripe's own `object` field (`subscription`, `invoice`, …). */
+    objectType: { type: String, required: true },
+    customerId: { type: String, default: null },
+    /** Latest known object, JSON (see the note at the top of this file). */
+    state: { type: String, required: true },
+    deleted: { type: Boolean, default: false },
+    /** Watermark: the newest change applied. Older changes never overwrite it. */
+    watermarkCreated: { type: Number, required: true },
+    watermarkEventId: { type: String, required: true },
+    lastEventType: { type: String, required: true },
+    apiVersion: { type: String, default: null },
+    livemode: { type: Boolean, required: true },
+    changeType: { type: String, required: true },
+    /** `data.previous_attributes` of the applied event, JSON, or null. */
+    previousAttributes: { type: String, default: null },
+    source: { type: String, enum: ['webhook', 'snapshot'], required: true },
+    /**
+     * Two different events with the same `created` second: Stripe's ordering is unknown, the
+     * later arrival was applied and this flag makes the tie visible instead of silent.
+     */
+    sameSecondTie: { type: Boolean, default: false },
+    updatedAt: { type: Date, required: true },
+  },
+  { collection: 'object_state', versionKey: false },
+);
+objectStateSchema.index({ tenantId: 1, resource: 1, objectId: 1 }, { unique: true });
+objectStateSchema.index({ tenantId: 1, customerId: 1 });
+
+export const objectChildSchema = new Schema(
+  {
+    tenantId: { type: String, required: true },
+    parentResource: { type: String, required: true },
+    parentId: { type: String, required: true },
+    /** Which nested list: `lines` (invoice), `refunds` (charge), `items` (subscription). */
+    list: { type: String, required: true },
+    childId: { type: String, required: true },
+    position: { type: Number, required: true },
+    state: { type: String, required: true },
+    watermarkCreated: { type: Number, required: true },
+    watermarkEventId: { type: String, required: true },
+  },
+  { collection: 'object_children', versionKey: false },
+);
+objectChildSchema.index({ tenantId: 1, parentId: 1, list: 1, childId: 1 }, { unique: true });
+
+export type StripeEventDoc = InferSchemaType<typeof stripeEventSchema>;
+export type ObjectStateDoc = InferSchemaType<typeof objectStateSchema>;
+export type ObjectChildDoc = InferSchemaType<typeof objectChildSchema>;
+
+/** Models are bound per connection so tests and processes never share global mongoose state. */
+export function bindModels(connection: Connection) {
+  return {
+    StripeEvent: connection.model('StripeEvent', stripeEventSchema),
+    ObjectState: connection.model('ObjectState', objectStateSchema),
+    ObjectChild: connection.model('ObjectChild', objectChildSchema),
+  };
+}
+
+export type Models = ReturnType<typeof bindModels>;
+
+/** MongoDB and FerretDB both report a unique-index clash on insert as E11000. */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,57 @@
+import type { Server } from 'node:http';
+import type { Config } from '../config';
+import { connectDatabase, type Database } from '../db/connection';
+import { EventLedger } from '../db/event-ledger';
+import type { Logger } from '../logger';
+import { createApp } from '../receiver/app';
+import { createSingleTenantResolver } from '../receiver/tenants';
+import { connectTemporal, type TemporalClient } from '../temporal/client';
+import { startEventWorkflow } from '../temporal/event-workflows';
+
+export interface RunningReceiver {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The receiver process: connects, serves, and on close stops accepting, lets in-flight requests
+ * finish, then closes its connections.
+ */
+export async function startReceiver(config: Config, log: Logger): Promise<RunningReceiver> {
+  const db: Database = await connectDatabase(config.mongoUrl);
+  let temporal: TemporalClient;
+  try {
+    temporal = await connectTemporal(config.temporal);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  if (config.stripe.webhookSecrets.length === 0) {
+    log.warn('STRIPE_WEBHOOK_SECRET is empty: every delivery will be refused until it is set');
+  }
+  const app = createApp({
+    log,
+    ledger: new EventLedger(db.models),
+    resolveTenant: createSingleTenantResolver(config.defaultTenant, config.stripe.webhookSecrets),
+    startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
+    readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
+    bodyLimitBytes: config.http.bodyLimitBytes,
+    toleranceSeconds: config.stripe.toleranceSeconds,
+  });
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
+    listening.once('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host}:${port}`;
+  log.info({ url }, 'receiver listening');
+  return {
+    url,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await temporal.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import Koa from 'koa';
+import type { EventLedger } from '../db/event-ledger';
+import type { Logger } from '../logger';
+import type { StartEventWorkflowInput } from '../temporal/event-workflows';
+import { errorHandler } from './error-handler';
+import { createHealthRouter, type ReadinessCheck } from './health-router';
+import { createReceiverMetrics } from './metrics';
+import { createStripeWebhookRouter } from './stripe-webhook-router';
+import type { TenantResolver } from './tenants';
+
+export interface AppDeps {
+  log: Logger;
+  ledger: EventLedger;
+  resolveTenant: TenantResolver;
+  startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
+  readiness: Record<string, ReadinessCheck>;
+  bodyLimitBytes: number;
+  toleranceSeconds: number;
+}
+
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  const metrics = createReceiverMetrics();
+  app.use(errorHandler(deps.log));
+  const webhooks = createStripeWebhookRouter({ ...deps, metrics });
+  const health = createHealthRouter(deps.readiness, metrics.registry);
+  app.use(webhooks.routes()).use(webhooks.allowedMethods());
+  app.use(health.routes()).use(health.allowedMethods());
+  app.on('error', (error: unknown) => deps.log.error({ err: error }, 'koa error'));
+  return app;
+}

@@ -1,0 +1,31 @@
+import { AppError } from '../errors';
+
+export type StripeEnvironment = 'live' | 'sandbox';
+
+export interface TenantSecrets {
+  tenantId: string;
+  secrets: string[];
+}
+
+export interface TenantSelector {
+  /** `org_id` query parameter or `:tenant` path segment, if any. */
+  tenant: string | undefined;
+  environment: StripeEnvironment | undefined;
+  apiKey: string | undefined;
+}
+
+/** Finds the tenant a delivery is for and the secrets that may have signed it. */
+export type TenantResolver = (selector: TenantSelector) => Promise<TenantSecrets>;
+
+/**
+ * Single-tenant mode: one tenant, its secrets from STRIPE_WEBHOOK_SECRET. A delivery naming any
+ * other tenant is refused, so a misrouted endpoint fails loudly instead of mixing data.
+ */
+export function createSingleTenantResolver(defaultTenant: string, secrets: string[]): TenantResolver {
+  return async (selector) => {
+    if (selector.tenant !== undefined && selector.tenant !== defaultTenant) {
+      throw new AppError(401, 'unknown_tenant', `Unknown tenant '${selector.tenant}'.`);
+    }
+    return { tenantId: defaultTenant, secrets };
+  };
+}

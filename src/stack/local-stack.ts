@@ -1,0 +1,161 @@
+import { Connection } from '@temporalio/client';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { REPO_ROOT } from '../version';
+import { startManagedProcess, type ManagedProcess } from './managed-process';
+import { isListening } from './ports';
+
+export const TEMPORAL_BIN = join(REPO_ROOT, '.tools', 'venv', 'bin', 'temporal');
+export const FERRETDB_BIN = join(REPO_ROOT, '.tools', 'bin', 'ferretdb');
+
+export interface LocalStackOptions {
+  /** Where databases and logs live (`.data/` for dev, a temp dir for tests). */
+  dataDir: string;
+  temporalPort: number;
+  /** Web UI port, or null for a headless server. */
+  temporalUiPort: number | null;
+  mongoPort: number;
+  /**
+   * Temporal keeps its state in memory (tests). FerretDB stays file-backed even then: its
+   * `?mode=memory` SQLite hangs on an update while another connection is open (seen with v1.24.2).
+   */
+  ephemeral?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface LocalStack {
+  temporalAddress: string;
+  mongoUrl: (database: string) => string;
+  uiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs Temporal's dev server and FerretDB on loopback, with everything that phones home switched
+ * off. The binaries are installed by scripts/bootstrap.sh into `.tools/`.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  for (const [bin, hint] of [
+    [TEMPORAL_BIN, 'temporal'],
+    [FERRETDB_BIN, 'ferretdb'],
+  ] as const) {
+    if (!existsSync(bin)) throw new Error(`${hint} is not installed at ${bin}; run "npm run bootstrap" first.`);
+  }
+  const ports = [options.temporalPort, options.mongoPort, ...(options.temporalUiPort ? [options.temporalUiPort] : [])];
+  for (const port of ports) {
+    if (await isListening(port)) {
+      throw new Error(`port ${port} on 127.0.0.1 is already in use (another hookflow stack running?); stop it or change ports.`);
+    }
+  }
+  const logDir = join(options.dataDir, 'logs');
+  const ferretDir = join(options.dataDir, 'ferretdb');
+  mkdirSync(logDir, { recursive: true });
+  mkdirSync(join(ferretDir, 'state'), { recursive: true });
+
+  const started: ManagedProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(started.reverse().map((process) => process.stop()));
+  };
+  try {
+    started.push(startFerretDb(options, ferretDir, logDir));
+    started.push(startTemporal(options, logDir));
+    const deadline = Date.now() + (options.startTimeoutMs ?? 90_000);
+    await waitFor(started[0]!, deadline, () => isListening(options.mongoPort));
+    await waitFor(started[1]!, deadline, () => temporalReady(`127.0.0.1:${options.temporalPort}`));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  return {
+    temporalAddress: `127.0.0.1:${options.temporalPort}`,
+    mongoUrl: (database) => `mongodb://127.0.0.1:${options.mongoPort}/${database}`,
+    uiUrl: options.temporalUiPort ? `http://127.0.0.1:${options.temporalUiPort}` : null,
+    stop: stopAll,
+  };
+}
+
+function startFerretDb(options: LocalStackOptions, ferretDir: string, logDir: string): ManagedProcess {
+  // The SQLite URL must name an existing directory and end in '/' (FerretDB v1 docs).
+  const sqliteUrl = `file:${ferretDir}/`;
+  return startManagedProcess(
+    'ferretdb',
+    FERRETDB_BIN,
+    [
+      '--handler=sqlite',
+      `--sqlite-url=${sqliteUrl}`,
+      `--listen-addr=127.0.0.1:${options.mongoPort}`,
+      `--state-dir=${join(ferretDir, 'state')}`,
+      '--debug-addr=-',
+      '--telemetry=disable',
+      '--log-level=warn',
+    ],
+    join(logDir, 'ferretdb.log'),
+    { ...process.env, DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
+  );
+}
+
+function startTemporal(options: LocalStackOptions, logDir: string): ManagedProcess {
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(options.temporalPort),
+    '--log-level',
+    'warn',
+    // The dev server asks temporal.io for the latest version unless told not to.
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeName(key.type)}`]),
+  ];
+  if (!options.ephemeral) {
+    // WAL: readers no longer block the single writer; several times faster than the rollback journal.
+    args.push('--db-filename', join(options.dataDir, 'temporal.db'));
+    args.push('--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
+  }
+  if (options.temporalUiPort) {
+    args.push('--ui-port', String(options.temporalUiPort), '--ui-ip', '127.0.0.1', '--ui-disable-news-fetch');
+  } else {
+    args.push('--headless');
+  }
+  return startManagedProcess('temporal', TEMPORAL_BIN, args, join(logDir, 'temporal.log'), {
+    ...process.env,
+    TEMPORAL_VERSION_CHECK_DISABLED: '1',
+  });
+}
+
+/** `--search-attribute` wants the type's display name: KEYWORD → Keyword, KEYWORD_LIST → KeywordList. */
+function searchAttributeTypeName(valueType: string): string {
+  return valueType
+    .split('_')
+    .map((word) => word.charAt(0) + word.slice(1).toLowerCase())
+    .join('');
+}
+
+async function temporalReady(address: string): Promise<boolean> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: '1s' });
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
+
+async function waitFor(process: ManagedProcess, deadline: number, ready: () => Promise<boolean>): Promise<void> {
+  let exitCode: number | null | undefined;
+  void process.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) {
+      throw new Error(`${process.name} exited (code ${exitCode}) while starting. Log ${process.logFile}:\n${process.logTail()}`);
+    }
+    if (await ready()) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${process.name} did not become ready in time. Log ${process.logFile}:\n${process.logTail()}`);
+}

@@ -1,0 +1,79 @@
+import Stripe from 'stripe';
+import { z } from 'zod';
+import { AppError } from '../errors';
+
+/** The parts of an Event envelope hookflow relies on; everything else is kept verbatim in the raw body. */
+const eventEnvelope = z.object({
+  id: z.string().min(1),
+  object: z.literal('event'),
+  type: z.string().min(1),
+  created: z.number().int(),
+  livemode: z.boolean(),
+  api_version: z.string().nullable().optional(),
+  data: z.object({
+    object: z.record(z.string(), z.unknown()),
+    previous_attributes: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+
+export type VerifiedEvent = z.infer<typeof eventEnvelope>;
+
+// Messages the pinned `stripe` SDK gives its StripeSignatureVerificationError (src/Webhooks.ts).
+const MALFORMED_HEADER = ['Unable to extract timestamp and signatures from header', 'No signatures found with expected scheme'];
+const STALE = 'Timestamp outside the tolerance zone';
+
+/**
+ * Verifies a delivery with the official SDK against every active secret (rotation: Stripe signs
+ * with each, and any one matching is enough), then checks the JSON is an Event.
+ * Throws AppError(400, …) with a code that tells the sender exactly what was wrong.
+ */
+export function verifyStripeDelivery(
+  rawBody: Buffer,
+  signatureHeader: string | undefined,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+): VerifiedEvent {
+  if (!signatureHeader) {
+    throw new AppError(400, 'missing_signature', 'The Stripe-Signature header is missing.');
+  }
+  if (secrets.length === 0) {
+    throw new AppError(401, 'no_signing_secret', 'No signing secret is configured for this tenant.');
+  }
+  let parsed: unknown;
+  let lastError: unknown;
+  for (const secret of secrets) {
+    try {
+      parsed = Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret, toleranceSeconds);
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof SyntaxError) break; // signature matched, body is not JSON
+    }
+  }
+  if (lastError !== undefined) throw toVerificationError(lastError);
+
+  const event = eventEnvelope.safeParse(parsed);
+  if (!event.success) {
+    const where = event.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    throw new AppError(400, 'not_an_event', `The body is signed JSON but not a Stripe event (check: ${where}).`);
+  }
+  return event.data;
+}
+
+function toVerificationError(error: unknown): AppError {
+  if (error instanceof SyntaxError) {
+    return new AppError(400, 'invalid_json', 'The body is not valid JSON.');
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (message.includes('thin event')) {
+    return new AppError(400, 'thin_event_unsupported', 'Thin event notifications are not supported on this endpoint.');
+  }
+  if (MALFORMED_HEADER.some((text) => message.startsWith(text))) {
+    return new AppError(400, 'malformed_signature_header', 'The Stripe-Signature header must look like t=<unix>,v1=<hex>.');
+  }
+  if (message.startsWith(STALE)) {
+    return new AppError(400, 'stale_signature', 'The signature timestamp is outside the tolerance window; is the clock right?');
+  }
+  return new AppError(400, 'invalid_signature', 'No signature in Stripe-Signature matches this endpoint\'s signing secret.');
+}

@@ -1,0 +1,56 @@
+import type { EventLedger } from '../db/event-ledger';
+import type { Logger } from '../logger';
+import { summarizeEvent } from '../stripe/event-summary';
+import type { StartEventWorkflowInput } from '../temporal/event-workflows';
+
+export interface ReconcilerDeps {
+  ledger: EventLedger;
+  startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
+  log: Logger;
+  afterSeconds: number;
+  intervalSeconds: number;
+  batchSize?: number;
+}
+
+/**
+ * Starts workflows for events that were stored but whose start never got confirmed (Temporal was
+ * unreachable when the receiver acknowledged them). Starting is idempotent, so a start that did
+ * reach Temporal before the confirmation was lost is harmless.
+ */
+export function createReconciler(deps: ReconcilerDeps) {
+  const batchSize = deps.batchSize ?? 100;
+
+  async function reconcileOnce(): Promise<number> {
+    const olderThan = new Date(Date.now() - deps.afterSeconds * 1000);
+    const pending = await deps.ledger.findUnstarted(olderThan, batchSize);
+    let started = 0;
+    for (const event of pending) {
+      try {
+        const summary = summarizeEvent(JSON.parse(event.rawBody) as Parameters<typeof summarizeEvent>[0]);
+        await deps.startWorkflow({ tenantId: event.tenantId, summary });
+        await deps.ledger.markStarted(event.tenantId, event.eventId);
+        started++;
+      } catch (error) {
+        deps.log.warn({ err: error, eventId: event.eventId }, 'reconciler could not start workflow; will retry');
+      }
+    }
+    if (started > 0) deps.log.info({ started }, 'reconciler started deferred workflows');
+    return started;
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  return {
+    reconcileOnce,
+    start() {
+      timer = setInterval(() => {
+        running = reconcileOnce().catch((error: unknown) => deps.log.warn({ err: error }, 'reconciler pass failed'));
+      }, deps.intervalSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../../src/stack/local-stack';
+import { freePort } from '../../src/stack/ports';
+
+/**
+ * One real stack for the whole run (Temporal dev server + FerretDB), on free ports and in a
+ * temporary directory, so it never touches a developer's `npm run dev` stack. Workflow code is
+ * bundled once and handed to every worker the tests create.
+ */
+export interface TestStack {
+  stack: LocalStack;
+  workflowBundle: WorkflowBundle;
+}
+
+let current: TestStack | undefined;
+let dataDir: string | undefined;
+
+export function testStack(): TestStack {
+  if (!current) throw new Error('the test stack is not running (mochaGlobalSetup did not run)');
+  return current;
+}
+
+export async function mochaGlobalSetup(): Promise<void> {
+  // Worker chatter (state changes, activity logs) would drown the test report; failures still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  dataDir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
+  const started = Date.now();
+  const [stack, workflowBundle] = await Promise.all([
+    startLocalStack({
+      dataDir,
+      temporalPort: await freePort(),
+      temporalUiPort: null,
+      mongoPort: await freePort(),
+      ephemeral: true,
+    }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+  ]);
+  current = { stack, workflowBundle };
+  process.stdout.write(`  test stack up in ${Date.now() - started} ms (Temporal ${stack.temporalAddress})\n`);
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await current?.stack.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
