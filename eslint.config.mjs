@@ -22,9 +22,29 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'], message: 'Workflows must be deterministic: no Node built-ins.' },
-            { group: ['mongoose', 'stripe', 'koa', '@koa/*', '@clerk/*', 'pino', 'undici', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'Workflows must not do I/O: call an activity.' },
-            { group: ['../src/*', '../activities/*', '!../activities/types'], message: 'Workflows import activity types only (import type).' },
+            {
+              group: ['node:*', 'fs', 'path', 'crypto', 'http', 'https', 'net', 'os', 'child_process'],
+              message: 'Workflows must be deterministic: no Node built-ins.',
+            },
+            {
+              group: [
+                'mongoose',
+                'stripe',
+                'koa',
+                '@koa/*',
+                '@clerk/*',
+                'pino',
+                'undici',
+                '@temporalio/client',
+                '@temporalio/worker',
+                '@temporalio/activity',
+              ],
+              message: 'Workflows must not do I/O: call an activity.',
+            },
+            {
+              group: ['../src/*', '../activities/*', '!../activities/types'],
+              message: 'Workflows import activity types only (import type).',
+            },
           ],
         },
       ],

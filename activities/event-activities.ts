@@ -18,7 +18,10 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
     async applyEventToState(ref: EventRef): Promise<ProcessResult> {
       const stored = await deps.ledger.find(ref.tenantId, ref.eventId);
       if (!stored) {
-        throw ApplicationFailure.nonRetryable(`event ${ref.eventId} of tenant ${ref.tenantId} is not stored`, 'EventNotStored');
+        throw ApplicationFailure.nonRetryable(
+          `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,
+          'EventNotStored',
+        );
       }
       await deps.ledger.markStatus(ref.tenantId, ref.eventId, 'processing');
       const event = JSON.parse(stored.rawBody) as Parameters<typeof summarizeEvent>[0] & {
@@ -30,7 +33,10 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       if (!isSelected(deps.state.resources, summary.resource)) {
         if (deps.state.unselected === 'skip') return { ...base, outcome: 'skipped' };
         if (deps.state.unselected === 'fail') {
-          throw ApplicationFailure.nonRetryable(`resource ${summary.resource} is not selected (STATE_RESOURCES)`, 'ResourceNotSelected');
+          throw ApplicationFailure.nonRetryable(
+            `resource ${summary.resource} is not selected (STATE_RESOURCES)`,
+            'ResourceNotSelected',
+          );
         }
       }
       if (!summary.objectId) return { ...base, outcome: 'no_object' };

@@ -18,9 +18,15 @@ const envSchema = z.object({
   /** pino level. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** MongoDB (or FerretDB) connection string, database name included. */
-  MONGO_URL: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL').default('mongodb://127.0.0.1:27017/hookflow'),
+  MONGO_URL: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URL')
+    .default('mongodb://127.0.0.1:27017/hookflow'),
   /** Temporal frontend gRPC address host:port. */
-  TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+    .default('127.0.0.1:7233'),
   /** Temporal namespace. */
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   /** Task queue the worker polls and the receiver starts workflows on. */
@@ -31,11 +37,18 @@ const envSchema = z.object({
    */
   STRIPE_WEBHOOK_SECRET: csv.pipe(z.array(z.string().startsWith('whsec_', 'each secret must start with whsec_'))),
   /** Tenant id used when a delivery names none. */
-  HOOKFLOW_DEFAULT_TENANT: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default('default'),
+  HOOKFLOW_DEFAULT_TENANT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('default'),
   /** Stripe signature tolerance in seconds (Stripe's own default is 300). */
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   /** Largest accepted webhook body; Stripe events are far smaller. */
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
   /** Resources whose object state is kept (`*` = all); routing is by the first segment of the event type. */
   STATE_RESOURCES: z.string().default('*'),
   /** What happens to events of resources not selected above. */

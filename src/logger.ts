@@ -10,6 +10,9 @@ export function createLogger(level: string, name = 'hookflow'): Logger {
   return pino({
     name,
     level,
-    redact: { paths: ['req.headers["stripe-signature"]', 'headers["stripe-signature"]', '*.secret', '*.secrets'], censor: '[redacted]' },
+    redact: {
+      paths: ['req.headers["stripe-signature"]', 'headers["stripe-signature"]', '*.secret', '*.secrets'],
+      censor: '[redacted]',
+    },
   });
 }

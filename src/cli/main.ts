@@ -54,6 +54,8 @@ program
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Configuration mistakes are the user's to fix: say what is wrong, without a stack trace.
-  process.stderr.write(`hookflow: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `hookflow: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -25,7 +25,11 @@ export async function connectDatabase(url: string): Promise<Database> {
   });
   await connection.asPromise();
   const models = bindModels(connection);
-  await Promise.all([models.StripeEvent.createIndexes(), models.ObjectState.createIndexes(), models.ObjectChild.createIndexes()]);
+  await Promise.all([
+    models.StripeEvent.createIndexes(),
+    models.ObjectState.createIndexes(),
+    models.ObjectChild.createIndexes(),
+  ]);
   return {
     connection,
     models,

@@ -76,7 +76,10 @@ export class EventLedger {
   }
 
   /** Events stored but never confirmed started, older than `olderThan` (the reconciler's work list). */
-  async findUnstarted(olderThan: Date, limit: number): Promise<Array<Pick<StripeEventDoc, 'tenantId' | 'eventId' | 'rawBody'>>> {
+  async findUnstarted(
+    olderThan: Date,
+    limit: number,
+  ): Promise<Array<Pick<StripeEventDoc, 'tenantId' | 'eventId' | 'rawBody'>>> {
     return this.models.StripeEvent.find({ workflowStartedAt: null, receivedAt: { $lt: olderThan } })
       .sort({ receivedAt: 1 })
       .limit(limit)

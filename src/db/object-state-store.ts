@@ -72,12 +72,11 @@ export async function replaceChildren(
 ): Promise<void> {
   const { tenantId, parentId, list } = parent;
   for (const [position, child] of children.entries()) {
-    await writeIfNotOlder(
-      models.ObjectChild,
-      { tenantId, parentId, list, childId: child.childId },
-      mark,
-      { parentResource: parent.parentResource, position, state: child.state },
-    );
+    await writeIfNotOlder(models.ObjectChild, { tenantId, parentId, list, childId: child.childId }, mark, {
+      parentResource: parent.parentResource,
+      position,
+      state: child.state,
+    });
   }
   await models.ObjectChild.deleteMany({
     tenantId,

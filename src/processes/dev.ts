@@ -16,7 +16,12 @@ export const DEV_DATA_DIR = join(REPO_ROOT, '.data');
  */
 export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() => Promise<void>> {
   mkdirSync(DEV_DATA_DIR, { recursive: true });
-  const stack = await startLocalStack({ dataDir: DEV_DATA_DIR, temporalPort: 7233, temporalUiPort: 8233, mongoPort: 27017 });
+  const stack = await startLocalStack({
+    dataDir: DEV_DATA_DIR,
+    temporalPort: 7233,
+    temporalUiPort: 8233,
+    mongoPort: 27017,
+  });
   const secret = env.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret();
   let config: Config;
   try {

@@ -15,11 +15,19 @@ export interface RunningWorker {
 }
 
 /** The worker process: Temporal worker + the reconciler for events stored while Temporal was away. */
-export async function startWorker(config: Config, log: Logger, workflowBundle?: WorkflowBundle): Promise<RunningWorker> {
+export async function startWorker(
+  config: Config,
+  log: Logger,
+  workflowBundle?: WorkflowBundle,
+): Promise<RunningWorker> {
   const db = await connectDatabase(config.mongoUrl);
   const ledger = new EventLedger(db.models);
   const temporal = await connectTemporal(config.temporal);
-  const worker = await createHookflowWorker(config.temporal, { models: db.models, ledger, state: config.state }, workflowBundle);
+  const worker = await createHookflowWorker(
+    config.temporal,
+    { models: db.models, ledger, state: config.state },
+    workflowBundle,
+  );
   const reconciler = createReconciler({
     ledger,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),

@@ -4,7 +4,11 @@ import type { Registry } from 'prom-client';
 export type ReadinessCheck = () => Promise<void>;
 
 /** `/healthz` says the process is up; `/readyz` that its dependencies answer; `/metrics` for Prometheus. */
-export function createHealthRouter(checks: Record<string, ReadinessCheck>, registry: Registry, timeoutMs = 2_000): Router {
+export function createHealthRouter(
+  checks: Record<string, ReadinessCheck>,
+  registry: Registry,
+  timeoutMs = 2_000,
+): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };

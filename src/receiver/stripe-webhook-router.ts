@@ -34,14 +34,24 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     try {
       const tenant = await deps.resolveTenant(selectorOf(ctx));
       const rawBody = await readRawBody(ctx, deps.bodyLimitBytes);
-      const event = verifyStripeDelivery(rawBody, ctx.get('stripe-signature') || undefined, tenant.secrets, deps.toleranceSeconds);
+      const event = verifyStripeDelivery(
+        rawBody,
+        ctx.get('stripe-signature') || undefined,
+        tenant.secrets,
+        deps.toleranceSeconds,
+      );
       ctx.state.eventId = event.id;
       const summary = summarizeEvent(event);
       const workflowId = eventWorkflowId(tenant.tenantId, event.id);
 
       let recorded;
       try {
-        recorded = await deps.ledger.recordReceived({ tenantId: tenant.tenantId, summary, rawBody: rawBody.toString('utf8'), workflowId });
+        recorded = await deps.ledger.recordReceived({
+          tenantId: tenant.tenantId,
+          summary,
+          rawBody: rawBody.toString('utf8'),
+          workflowId,
+        });
       } catch (error) {
         deps.log.error({ err: error, eventId: event.id }, 'could not store event; answering 503 so Stripe retries');
         throw new AppError(503, 'store_unavailable', 'The event could not be stored durably; Stripe will retry.', true);
@@ -57,7 +67,10 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
         }
       }
       result = recorded.duplicate ? 'duplicate' : 'accepted';
-      deps.log.info({ eventId: event.id, type: event.type, tenantId: tenant.tenantId, duplicate: recorded.duplicate }, 'stripe event received');
+      deps.log.info(
+        { eventId: event.id, type: event.type, tenantId: tenant.tenantId, duplicate: recorded.duplicate },
+        'stripe event received',
+      );
       ctx.body = { received: true, eventId: event.id, workflowId, duplicate: recorded.duplicate };
     } catch (error) {
       result = error instanceof AppError ? error.code : 'internal_error';

@@ -45,7 +45,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const ports = [options.temporalPort, options.mongoPort, ...(options.temporalUiPort ? [options.temporalUiPort] : [])];
   for (const port of ports) {
     if (await isListening(port)) {
-      throw new Error(`port ${port} on 127.0.0.1 is already in use (another hookflow stack running?); stop it or change ports.`);
+      throw new Error(
+        `port ${port} on 127.0.0.1 is already in use (another hookflow stack running?); stop it or change ports.`,
+      );
     }
   }
   const logDir = join(options.dataDir, 'logs');
@@ -108,7 +110,10 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
     // The dev server asks temporal.io for the latest version unless told not to.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${searchAttributeTypeName(key.type)}`]),
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${searchAttributeTypeName(key.type)}`,
+    ]),
   ];
   if (!options.ephemeral) {
     // WAL: readers no longer block the single writer; several times faster than the rollback journal.
@@ -152,7 +157,9 @@ async function waitFor(process: ManagedProcess, deadline: number, ready: () => P
   void process.exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
     if (exitCode !== undefined) {
-      throw new Error(`${process.name} exited (code ${exitCode}) while starting. Log ${process.logFile}:\n${process.logTail()}`);
+      throw new Error(
+        `${process.name} exited (code ${exitCode}) while starting. Log ${process.logFile}:\n${process.logTail()}`,
+      );
     }
     if (await ready()) return;
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -19,7 +19,10 @@ const eventEnvelope = z.object({
 export type VerifiedEvent = z.infer<typeof eventEnvelope>;
 
 // Messages the pinned `stripe` SDK gives its StripeSignatureVerificationError (src/Webhooks.ts).
-const MALFORMED_HEADER = ['Unable to extract timestamp and signatures from header', 'No signatures found with expected scheme'];
+const MALFORMED_HEADER = [
+  'Unable to extract timestamp and signatures from header',
+  'No signatures found with expected scheme',
+];
 const STALE = 'Timestamp outside the tolerance zone';
 
 /**
@@ -70,10 +73,22 @@ function toVerificationError(error: unknown): AppError {
     return new AppError(400, 'thin_event_unsupported', 'Thin event notifications are not supported on this endpoint.');
   }
   if (MALFORMED_HEADER.some((text) => message.startsWith(text))) {
-    return new AppError(400, 'malformed_signature_header', 'The Stripe-Signature header must look like t=<unix>,v1=<hex>.');
+    return new AppError(
+      400,
+      'malformed_signature_header',
+      'The Stripe-Signature header must look like t=<unix>,v1=<hex>.',
+    );
   }
   if (message.startsWith(STALE)) {
-    return new AppError(400, 'stale_signature', 'The signature timestamp is outside the tolerance window; is the clock right?');
+    return new AppError(
+      400,
+      'stale_signature',
+      'The signature timestamp is outside the tolerance window; is the clock right?',
+    );
   }
-  return new AppError(400, 'invalid_signature', 'No signature in Stripe-Signature matches this endpoint\'s signing secret.');
+  return new AppError(
+    400,
+    'invalid_signature',
+    "No signature in Stripe-Signature matches this endpoint's signing secret.",
+  );
 }

@@ -64,7 +64,8 @@ export async function waitForEventStatus(hookflow: RunningHookflow, eventId: str
   for (;;) {
     const event = await hookflow.db.models.StripeEvent.findOne({ eventId }).lean();
     if (event && (event.status === 'processed' || event.status === 'failed')) return event;
-    if (Date.now() > deadline) throw new Error(`event ${eventId} not processed in ${timeoutMs} ms (status ${event?.status})`);
+    if (Date.now() > deadline)
+      throw new Error(`event ${eventId} not processed in ${timeoutMs} ms (status ${event?.status})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -7,7 +7,9 @@ import Stripe from 'stripe';
  * Stripe's own example objects (openapi fixtures3.json, MIT), so test events have the real shape
  * instead of hand-typed approximations.
  */
-const fixtures = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stripe-fixtures3.json'), 'utf8')) as {
+const fixtures = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stripe-fixtures3.json'), 'utf8'),
+) as {
   resources: Record<string, Record<string, unknown>>;
 };
 
@@ -69,7 +71,11 @@ export interface Delivery {
 export async function deliver(url: string, body: string, headers: Record<string, string>): Promise<Delivery> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', ...headers },
+    headers: {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      ...headers,
+    },
     body,
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
