@@ -1,4 +1,5 @@
 import type { Models } from '../src/db/models';
+import { withLock } from '../src/db/object-lock';
 import { replaceChildren, writeIfNotOlder, type Watermark } from '../src/db/object-state-store';
 import type { EventSummary } from '../src/stripe/event-summary';
 import type { StateOutcome } from './types';
@@ -22,8 +23,17 @@ export interface ApplyStateResult {
   children: number;
 }
 
-/** Upserts the latest state of the event's object and, when this event is the newest, its child lists. */
+/**
+ * Upserts the latest state of the event's object and, when this event is the newest, its child
+ * lists — all under the object's lock, so concurrent events for one object are serialised.
+ */
 export async function applyObjectState(models: Models, input: ApplyStateInput): Promise<ApplyStateResult> {
+  const { tenantId, summary } = input;
+  const lockKey = `object-state:${tenantId}:${summary.resource}:${summary.objectId}`;
+  return withLock(models.Lock, lockKey, () => applyLocked(models, input));
+}
+
+async function applyLocked(models: Models, input: ApplyStateInput): Promise<ApplyStateResult> {
   const { tenantId, summary, object } = input;
   const mark: Watermark = { created: summary.created, eventId: summary.eventId };
   const outcome = await writeIfNotOlder(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ProcessResult } from '../activities/types';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
-import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
+import { listWorkflows, SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 
 describe('a verified Stripe delivery', () => {
   let hookflow: RunningHookflow;
@@ -25,7 +25,7 @@ describe('a verified Stripe delivery', () => {
     assert.equal(result.outcome, 'applied');
 
     const query = `StripeEventType = 'customer.created' AND StripeObjectId = '${customer.id}'`;
-    const found = await waitForVisibility(hookflow, query, 1);
+    const found = await listWorkflows(hookflow, query, 1);
     assert.equal(found.length, 1);
     assert.equal(found[0]!.workflowId, workflowId);
 
@@ -44,13 +44,3 @@ describe('a verified Stripe delivery', () => {
     assert.ok(stored.workflowStartedAt, 'workflow start confirmed on the stored event');
   });
 });
-
-async function waitForVisibility(hookflow: RunningHookflow, query: string, expected: number) {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const found = [];
-    for await (const execution of hookflow.temporal.client.workflow.list({ query })) found.push(execution);
-    if (found.length >= expected || Date.now() > deadline) return found;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}

@@ -46,7 +46,7 @@ export class EventLedger {
     const existing = await this.models.StripeEvent.findOneAndUpdate(
       { tenantId, eventId: summary.eventId },
       { $inc: { deliveries: 1 } },
-      { new: true },
+      { returnDocument: 'after' },
     ).lean();
     return { duplicate: true, needsStart: existing !== null && existing.workflowStartedAt === null };
   }

@@ -1,4 +1,5 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
+import { bindLockModel } from './object-lock';
 
 /**
  * Stripe payloads are stored as JSON strings (`rawBody`, `state`): Stripe metadata keys may contain
@@ -31,7 +32,10 @@ export const stripeEventSchema = new Schema(
     workflowStartedAt: { type: Date, default: null },
     receivedAt: { type: Date, required: true },
     processedAt: { type: Date, default: null },
-    /** How many verified deliveries of this event arrived (Stripe retries, replays). */
+    /**
+     * How many verified deliveries of this event arrived (Stripe retries, replays). Informational:
+     * FerretDB 1.x loses concurrent `$inc`s, so a burst of simultaneous redeliveries undercounts.
+     */
     deliveries: { type: Number, default: 1 },
   },
   { collection: 'stripe_events', versionKey: false },
@@ -101,6 +105,7 @@ export function bindModels(connection: Connection) {
     StripeEvent: connection.model('StripeEvent', stripeEventSchema),
     ObjectState: connection.model('ObjectState', objectStateSchema),
     ObjectChild: connection.model('ObjectChild', objectChildSchema),
+    Lock: bindLockModel(connection),
   };
 }
 

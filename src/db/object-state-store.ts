@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
 import type { StateOutcome } from '../../activities/types';
-import { isDuplicateKeyError, type Models } from './models';
+import type { Models } from './models';
 
 export interface Watermark {
   created: number;
@@ -10,10 +10,8 @@ export interface Watermark {
 type WriteResult = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
 
 /**
- * Writes `doc` at `key` unless the stored row carries a newer watermark. FerretDB has no
- * transactions, so this is a compare-and-set on the row itself: a conditional update for the
- * common case (newer change), else read the stored watermark and decide, retrying if another
- * writer changed the row in between.
+ * Writes `doc` at `key` unless the stored row carries a newer watermark.
+ * Callers hold the object's lock (see object-lock.ts): compare-then-write is only safe serialised.
  */
 export async function writeIfNotOlder(
   model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by two schemas
@@ -22,37 +20,21 @@ export async function writeIfNotOlder(
   doc: Record<string, unknown>,
 ): Promise<WriteResult> {
   const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const newer = await model.updateOne({ ...key, watermarkCreated: { $lt: mark.created } }, { $set: fields });
-    if (newer.matchedCount > 0) return 'applied';
-    const current = await model.findOne(key).select({ watermarkCreated: 1, watermarkEventId: 1 }).lean<Watermarked>();
-    if (current === null) {
-      try {
-        await model.create({ ...key, ...fields });
-        return 'applied';
-      } catch (error) {
-        if (isDuplicateKeyError(error)) continue;
-        throw error;
-      }
-    }
-    if (current.watermarkCreated > mark.created) return 'stale';
-    if (current.watermarkCreated < mark.created) continue; // rewritten meanwhile by an older event
-    // Same second. The same event again (activity retry, re-run) is an idempotent rewrite. Another
-    // event: Stripe gives no order within a second, so the later arrival wins and the row is
-    // flagged rather than the change silently dropped.
-    const tie = current.watermarkEventId !== mark.eventId;
-    const swapped = await model.updateOne(
-      { ...key, watermarkCreated: current.watermarkCreated, watermarkEventId: current.watermarkEventId },
-      { $set: tie ? { ...fields, sameSecondTie: true } : fields },
-    );
-    if (swapped.matchedCount > 0) return tie ? 'tie' : 'applied';
+  const current = await model
+    .findOne(key)
+    .select({ watermarkCreated: 1, watermarkEventId: 1 })
+    .lean<{ watermarkCreated: number; watermarkEventId: string }>();
+  if (current === null) {
+    await model.create({ ...key, ...fields });
+    return 'applied';
   }
-  throw new Error(`object state at ${JSON.stringify(key)} kept changing under concurrent writers; retry`);
-}
-
-interface Watermarked {
-  watermarkCreated: number;
-  watermarkEventId: string;
+  if (current.watermarkCreated > mark.created) return 'stale';
+  // Same second, other event: Stripe gives no order within a second, so the later arrival wins
+  // and the row is flagged rather than the change silently dropped. The same event again
+  // (activity retry, re-run) is an idempotent rewrite.
+  const tie = current.watermarkCreated === mark.created && current.watermarkEventId !== mark.eventId;
+  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : { ...fields, sameSecondTie: false } });
+  return tie ? 'tie' : 'applied';
 }
 
 export interface ChildRecord {
@@ -62,7 +44,8 @@ export interface ChildRecord {
 
 /**
  * Replaces the children of one nested list of a parent (`invoice.lines`, …) with `children`:
- * upserts each, then removes the ones the newer parent no longer lists.
+ * upserts each, then removes the ones the newer parent no longer lists. Runs under the parent's
+ * lock, after the parent's own write was accepted.
  */
 export async function replaceChildren(
   models: Models,
@@ -72,17 +55,19 @@ export async function replaceChildren(
 ): Promise<void> {
   const { tenantId, parentId, list } = parent;
   for (const [position, child] of children.entries()) {
-    await writeIfNotOlder(models.ObjectChild, { tenantId, parentId, list, childId: child.childId }, mark, {
-      parentResource: parent.parentResource,
-      position,
-      state: child.state,
-    });
+    await models.ObjectChild.updateOne(
+      { tenantId, parentId, list, childId: child.childId },
+      {
+        $set: {
+          parentResource: parent.parentResource,
+          position,
+          state: child.state,
+          watermarkCreated: mark.created,
+          watermarkEventId: mark.eventId,
+        },
+      },
+      { upsert: true },
+    );
   }
-  await models.ObjectChild.deleteMany({
-    tenantId,
-    parentId,
-    list,
-    childId: { $nin: children.map((child) => child.childId) },
-    watermarkCreated: { $lte: mark.created },
-  });
+  await models.ObjectChild.deleteMany({ tenantId, parentId, list, childId: { $nin: children.map((child) => child.childId) } });
 }

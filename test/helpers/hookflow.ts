@@ -30,7 +30,7 @@ export async function startHookflow(env: Record<string, string> = {}): Promise<R
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     MONGO_URL: stack.mongoUrl(`hookflow_test_${suffix}`),
     TEMPORAL_ADDRESS: stack.temporalAddress,
     TEMPORAL_TASK_QUEUE: `hookflow-test-${suffix}`,
@@ -73,4 +73,18 @@ export async function waitForEventStatus(hookflow: RunningHookflow, eventId: str
 /** Waits for the event's workflow to close and returns its result. */
 export async function workflowResult<T = unknown>(hookflow: RunningHookflow, workflowId: string): Promise<T> {
   return hookflow.temporal.client.workflow.getHandle(workflowId).result() as Promise<T>;
+}
+
+/**
+ * Lists workflow executions matching a visibility query, polling until at least `atLeast` show up
+ * (visibility is eventually consistent) or a few seconds pass.
+ */
+export async function listWorkflows(hookflow: RunningHookflow, query: string, atLeast: number, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = [];
+    for await (const execution of hookflow.temporal.client.workflow.list({ query })) found.push(execution);
+    if (found.length >= atLeast || Date.now() > deadline) return found;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
