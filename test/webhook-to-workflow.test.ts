@@ -41,6 +41,6 @@ describe('a verified Stripe delivery', () => {
     assert.equal(stored.status, 'processed');
     assert.equal(stored.outcome, 'applied');
     assert.equal(stored.error, null);
-    assert.ok(stored.workflowStartedAt, 'workflow start confirmed on the stored event');
+    assert.ok(stored.processedAt, 'processing time recorded');
   });
 });

@@ -10,7 +10,7 @@ export interface RecordReceivedInput {
 
 export interface RecordReceivedResult {
   duplicate: boolean;
-  /** The workflow still needs a start (never started, or the start is not yet confirmed). */
+  /** Processing has not begun: (re)starting the workflow is due, and idempotent. */
   needsStart: boolean;
 }
 
@@ -43,19 +43,11 @@ export class EventLedger {
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    const existing = await this.models.StripeEvent.findOneAndUpdate(
-      { tenantId, eventId: summary.eventId },
-      { $inc: { deliveries: 1 } },
-      { returnDocument: 'after' },
-    ).lean();
-    return { duplicate: true, needsStart: existing !== null && existing.workflowStartedAt === null };
-  }
-
-  async markStarted(tenantId: string, eventId: string): Promise<void> {
-    await this.models.StripeEvent.updateOne(
-      { tenantId, eventId, workflowStartedAt: null },
-      { $set: { workflowStartedAt: new Date() } },
-    );
+    // Read only: the event's workflow may be updating this document right now (see models.ts).
+    const existing = await this.models.StripeEvent.findOne({ tenantId, eventId: summary.eventId })
+      .select({ status: 1 })
+      .lean();
+    return { duplicate: true, needsStart: existing?.status === 'received' };
   }
 
   async find(tenantId: string, eventId: string): Promise<StripeEventDoc | null> {
@@ -75,12 +67,15 @@ export class EventLedger {
     );
   }
 
-  /** Events stored but never confirmed started, older than `olderThan` (the reconciler's work list). */
+  /**
+   * Events stored before `olderThan` whose processing never began (the reconciler's work list):
+   * their workflow's first activity moves them out of `received`.
+   */
   async findUnstarted(
     olderThan: Date,
     limit: number,
   ): Promise<Array<Pick<StripeEventDoc, 'tenantId' | 'eventId' | 'rawBody'>>> {
-    return this.models.StripeEvent.find({ workflowStartedAt: null, receivedAt: { $lt: olderThan } })
+    return this.models.StripeEvent.find({ status: 'received', receivedAt: { $lt: olderThan } })
       .sort({ receivedAt: 1 })
       .limit(limit)
       .select({ tenantId: 1, eventId: 1, rawBody: 1 })

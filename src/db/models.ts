@@ -2,6 +2,11 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 import { bindLockModel } from './object-lock';
 
 /**
+ * One writer per document at a time: FerretDB 1.x (SQLite) rewrites the whole document on every
+ * update without isolation, so two concurrent updates of different fields of one document can undo
+ * each other. Hence: the receiver only inserts an event; afterwards only its workflow updates it
+ * (sequentially); object state is written under a lock (object-lock.ts).
+ *
  * Stripe payloads are stored as JSON strings (`rawBody`, `state`): Stripe metadata keys may contain
  * `.` or start with `$`, which FerretDB (and older MongoDB) refuse as field names, and a string
  * round-trips every payload byte for byte. Fields we query on are lifted out beside them.
@@ -28,15 +33,8 @@ export const stripeEventSchema = new Schema(
     outcome: { type: String, default: null },
     error: { type: String, default: null },
     workflowId: { type: String, required: true },
-    /** Set once Temporal accepted the start; null means the reconciler still owes a start. */
-    workflowStartedAt: { type: Date, default: null },
     receivedAt: { type: Date, required: true },
     processedAt: { type: Date, default: null },
-    /**
-     * How many verified deliveries of this event arrived (Stripe retries, replays). Informational:
-     * FerretDB 1.x loses concurrent `$inc`s, so a burst of simultaneous redeliveries undercounts.
-     */
-    deliveries: { type: Number, default: 1 },
   },
   { collection: 'stripe_events', versionKey: false },
 );

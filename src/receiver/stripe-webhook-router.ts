@@ -60,7 +60,6 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
       if (recorded.needsStart) {
         try {
           await deps.startWorkflow({ tenantId: tenant.tenantId, summary });
-          await deps.ledger.markStarted(tenant.tenantId, event.id);
         } catch (error) {
           // Stored is enough to acknowledge: the worker's reconciler starts it once Temporal answers.
           deps.log.warn({ err: error, eventId: event.id }, 'workflow start deferred to the reconciler');

@@ -51,7 +51,8 @@ export function verifyStripeDelivery(
       break;
     } catch (error) {
       lastError = error;
-      if (error instanceof SyntaxError) break; // signature matched, body is not JSON
+      // These are only reached once a signature matched this secret: no other secret can do better.
+      if (error instanceof SyntaxError || (error instanceof Error && error.message.startsWith(STALE))) break;
     }
   }
   if (lastError !== undefined) throw toVerificationError(lastError);

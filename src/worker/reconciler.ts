@@ -13,9 +13,9 @@ export interface ReconcilerDeps {
 }
 
 /**
- * Starts workflows for events that were stored but whose start never got confirmed (Temporal was
- * unreachable when the receiver acknowledged them). Starting is idempotent, so a start that did
- * reach Temporal before the confirmation was lost is harmless.
+ * Starts workflows for events that were stored but never began processing (Temporal was
+ * unreachable when the receiver acknowledged them, or no worker ran). Starting is idempotent:
+ * a run that exists already is reused (USE_EXISTING), a completed one is not repeated.
  */
 export function createReconciler(deps: ReconcilerDeps) {
   const batchSize = deps.batchSize ?? 100;
@@ -28,7 +28,6 @@ export function createReconciler(deps: ReconcilerDeps) {
       try {
         const summary = summarizeEvent(JSON.parse(event.rawBody) as Parameters<typeof summarizeEvent>[0]);
         await deps.startWorkflow({ tenantId: event.tenantId, summary });
-        await deps.ledger.markStarted(event.tenantId, event.eventId);
         started++;
       } catch (error) {
         deps.log.warn({ err: error, eventId: event.eventId }, 'reconciler could not start workflow; will retry');
