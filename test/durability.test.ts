@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { connectDatabase } from '../src/db/connection';
+import { EventLedger } from '../src/db/event-ledger';
+import { createLogger } from '../src/logger';
+import { createApp } from '../src/receiver/app';
+import { createSingleTenantResolver } from '../src/receiver/tenants';
+import { startEventWorkflow } from '../src/temporal/event-workflows';
+import { createReconciler } from '../src/worker/reconciler';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
+
+const log = createLogger('silent');
+
+describe('durability when a dependency is down', () => {
+  let hookflow: RunningHookflow;
+  const servers: Server[] = [];
+  before(async () => {
+    hookflow = await startHookflow();
+  });
+  after(async () => {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+    await hookflow?.close();
+  });
+
+  async function listen(app: ReturnType<typeof createApp>): Promise<string> {
+    const server = app.listen(0, '127.0.0.1');
+    servers.push(server);
+    await new Promise((resolve) => server.once('listening', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`;
+  }
+
+  it('acknowledges a stored event while Temporal is unreachable, and the reconciler starts it later', async () => {
+    const temporalDown = async () => {
+      throw new Error('14 UNAVAILABLE: connect ECONNREFUSED');
+    };
+    const url = await listen(
+      createApp({
+        log,
+        ledger: new EventLedger(hookflow.db.models),
+        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
+        startWorkflow: temporalDown,
+        readiness: {},
+        bodyLimitBytes: 1024 * 1024,
+        toleranceSeconds: 300,
+      }),
+    );
+    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+
+    const response = await deliverEvent(url, event, SECRET_A);
+
+    assert.equal(response.status, 200, 'stored durably, so Stripe gets its 2xx');
+    const stored = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();
+    assert.equal(stored?.status, 'received');
+
+    const reconciler = createReconciler({
+      ledger: new EventLedger(hookflow.db.models),
+      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
+      log,
+      afterSeconds: 0,
+      intervalSeconds: 60,
+    });
+    assert.ok((await reconciler.reconcileOnce()) >= 1);
+    const processed = await waitForEventStatus(hookflow, event.id);
+    assert.equal(processed.status, 'processed');
+    assert.ok(await hookflow.db.models.ObjectState.findOne({ objectId: event.data.object.id }).lean());
+  });
+
+  it('answers 503 and stores nothing when MongoDB is unreachable, so Stripe retries', async () => {
+    const db = await connectDatabase(hookflow.config.mongoUrl);
+    await db.close();
+    let started = false;
+    const url = await listen(
+      createApp({
+        log,
+        ledger: new EventLedger(db.models),
+        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
+        startWorkflow: async () => {
+          started = true;
+        },
+        readiness: {},
+        bodyLimitBytes: 1024 * 1024,
+        toleranceSeconds: 300,
+      }),
+    );
+    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+
+    const response = await deliverEvent(url, event, SECRET_A);
+
+    assert.equal(response.status, 503);
+    assert.equal((response.body.error as { code: string }).code, 'store_unavailable');
+    assert.equal(started, false, 'no workflow for an event that is not stored');
+    assert.equal(await hookflow.db.models.StripeEvent.countDocuments({ eventId: event.id }), 0);
+  });
+});
