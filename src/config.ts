@@ -1,10 +1,18 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MasterKey, MasterKeyError } from './tenants/master-key';
 
 /** Comma-separated list → trimmed, non-empty entries. */
 const csv = z
   .string()
   .optional()
   .transform((value) => csvList(value ?? ''));
+
+/** Unset or blank → null, so an empty `KEY=` line in an env file means "not configured". */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? null : value.trim()));
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -41,6 +49,26 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('default'),
+  /**
+   * 32-byte key (64 hex digits or base64) that encrypts secrets at rest with AES-256-GCM: tenants'
+   * Stripe signing secrets and Clerk keys. Required once tenants are kept in the database; losing it
+   * makes them unreadable. Generate with `openssl rand -base64 32`.
+   */
+  HOOKFLOW_MASTER_KEY: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return undefined;
+      try {
+        return MasterKey.parse(value);
+      } catch (error) {
+        if (!(error instanceof MasterKeyError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
+  /** Seconds a tenant lookup is reused by the receiver; a rotation or removal takes effect within it. */
+  HOOKFLOW_TENANT_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(5),
   /** Stripe signature tolerance in seconds (Stripe's own default is 300). */
   STRIPE_WEBHOOK_TOLERANCE_SECONDS: z.coerce.number().int().positive().default(300),
   /** Largest accepted webhook body; Stripe events are far smaller. */
@@ -59,6 +87,36 @@ const envSchema = z.object({
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Seconds SIGTERM waits for in-flight work before forcing exit. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().positive().default(20),
+  /**
+   * Clerk Backend API secret key (`sk_live_…` / `sk_test_…`) used for tenants without their own Clerk
+   * settings; unset means Clerk sync reports `clerk_not_configured` instead of failing.
+   */
+  CLERK_SECRET_KEY: optionalString,
+  /** Clerk Backend API base URL; tests point it at a local fake. */
+  CLERK_API_URL: z.httpUrl().default('https://api.clerk.com'),
+  /**
+   * Clerk requests per second the worker may make (Clerk allows 100 per 10 s on development
+   * instances, 1,000 per 10 s in production: https://clerk.com/docs/backend-requests/resources/rate-limits).
+   */
+  CLERK_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().default(8),
+  /** Stripe metadata key that carries the payment-session id on charges and payment intents. */
+  HOOKFLOW_SESSION_METADATA_KEY: z.string().min(1).max(40).default('hookflow_session_id'),
+  /** Bearer token of the admin API (`/api/*`); unset disables the API. */
+  HOOKFLOW_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').nullable()),
+  /** CIDRs outbound webhooks may reach although private, loopback or link-local (e.g. `127.0.0.1/32`); empty = none. */
+  HOOKFLOW_OUTBOUND_ALLOW: csv.pipe(z.array(z.string().refine(isCidr, 'each entry must be an IP address or CIDR'))),
+  /** Seconds one outbound delivery attempt may take (Standard Webhooks: 15–30 s). */
+  HOOKFLOW_OUTBOUND_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(15),
+  /** Delays between outbound attempts after the immediate first one (`ms`, `s`, `m`, `h`); Standard Webhooks' schedule. */
+  HOOKFLOW_OUTBOUND_RETRY_SCHEDULE: csv
+    .pipe(z.array(z.string().regex(/^\d+(ms|s|m|h)$/, 'each delay must look like 500ms, 5s, 5m or 2h')))
+    .transform((delays) => (delays.length > 0 ? delays : ['5s', '5m', '30m', '2h', '5h', '10h', '10h'])),
+  /** Longest `Retry-After` (seconds) an endpoint may impose before its next attempt. */
+  HOOKFLOW_OUTBOUND_MAX_RETRY_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60 * 60),
 });
 
 export interface Config {
@@ -69,9 +127,14 @@ export interface Config {
   temporal: { address: string; namespace: string; taskQueue: string };
   stripe: { webhookSecrets: string[]; toleranceSeconds: number };
   defaultTenant: string;
+  tenants: { masterKey: MasterKey | undefined; cacheSeconds: number };
   state: { resources: '*' | string[]; unselected: 'store' | 'skip' | 'fail' };
   reconciler: { afterSeconds: number; intervalSeconds: number };
   shutdownGraceSeconds: number;
+  clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
+  sessions: { metadataKey: string };
+  adminToken: string | null;
+  outbound: { allow: string[]; timeoutMs: number; retryScheduleMs: number[]; maxRetryAfterMs: number };
 }
 
 export class ConfigError extends Error {
@@ -95,10 +158,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     stripe: { webhookSecrets: e.STRIPE_WEBHOOK_SECRET, toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS },
     defaultTenant: e.HOOKFLOW_DEFAULT_TENANT,
+    tenants: { masterKey: e.HOOKFLOW_MASTER_KEY, cacheSeconds: e.HOOKFLOW_TENANT_CACHE_SECONDS },
     state: { resources, unselected: e.STATE_UNSELECTED },
     reconciler: { afterSeconds: e.RECONCILE_AFTER_SECONDS, intervalSeconds: e.RECONCILE_INTERVAL_SECONDS },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
+    clerk: {
+      secretKey: e.CLERK_SECRET_KEY,
+      apiUrl: e.CLERK_API_URL,
+      maxRequestsPerSecond: e.CLERK_MAX_REQUESTS_PER_SECOND,
+    },
+    sessions: { metadataKey: e.HOOKFLOW_SESSION_METADATA_KEY },
+    adminToken: e.HOOKFLOW_ADMIN_TOKEN,
+    outbound: {
+      allow: e.HOOKFLOW_OUTBOUND_ALLOW,
+      timeoutMs: e.HOOKFLOW_OUTBOUND_TIMEOUT_SECONDS * 1000,
+      retryScheduleMs: e.HOOKFLOW_OUTBOUND_RETRY_SCHEDULE.map(durationMs),
+      maxRetryAfterMs: e.HOOKFLOW_OUTBOUND_MAX_RETRY_AFTER_SECONDS * 1000,
+    },
   };
+}
+
+/** The master key, or a ConfigError saying how to set it, for the commands that need one. */
+export function requireMasterKey(config: Config): MasterKey {
+  if (!config.tenants.masterKey) {
+    throw new ConfigError(
+      'HOOKFLOW_MASTER_KEY is not set: tenant secrets are encrypted with it. Generate one with `openssl rand -base64 32` and keep it safe; losing it makes stored secrets unreadable.',
+    );
+  }
+  return config.tenants.masterKey;
 }
 
 function csvList(value: string): string[] {
@@ -106,4 +193,20 @@ function csvList(value: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry.length > 0);
+}
+
+function isCidr(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `500ms`, `5s`, `5m`, `2h` → milliseconds (the format is checked by the schema). */
+function durationMs(delay: string): number {
+  const [, amount, unit] = /^(\d+)(ms|s|m|h)$/.exec(delay)!;
+  return Number(amount) * DURATION_UNITS_MS[unit!]!;
 }

@@ -10,6 +10,8 @@ import { startWorker } from '../processes/worker';
 import { installTemporalLogging } from '../temporal/runtime-logging';
 import { REPO_ROOT, VERSION } from '../version';
 import { closeOnSignals } from './shutdown';
+import { tenantsCommand } from './tenants-command';
+import { triggerCommand } from './trigger-command';
 
 // A local .env is a convenience for development; real deployments set the environment.
 const dotenv = join(REPO_ROOT, '.env');
@@ -51,6 +53,9 @@ program
     const close = await runDev(process.env, log);
     closeOnSignals(close, log, 30);
   });
+
+program.addCommand(tenantsCommand());
+program.addCommand(triggerCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // Configuration mistakes are the user's to fix: say what is wrong, without a stack trace.

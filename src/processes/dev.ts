@@ -61,11 +61,17 @@ export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() =>
   };
 }
 
+const DEV_SECRET_FILE = join(DEV_DATA_DIR, 'dev-webhook-secret');
+
+export function readDevWebhookSecret(): string | undefined {
+  return existsSync(DEV_SECRET_FILE) ? readFileSync(DEV_SECRET_FILE, 'utf8').trim() : undefined;
+}
+
 /** A stable local secret so `npm run dev` works before Stripe is involved. */
 function devWebhookSecret(): string {
-  const file = join(DEV_DATA_DIR, 'dev-webhook-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const existing = readDevWebhookSecret();
+  if (existing) return existing;
   const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-  writeFileSync(file, secret + '\n', { mode: 0o600 });
+  writeFileSync(DEV_SECRET_FILE, secret + '\n', { mode: 0o600 });
   return secret;
 }

@@ -4,9 +4,10 @@ import { connectDatabase, type Database } from '../db/connection';
 import { EventLedger } from '../db/event-ledger';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
-import { createSingleTenantResolver } from '../receiver/tenants';
+import type { TenantResolver } from '../receiver/tenants';
 import { connectTemporal, type TemporalClient } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';
+import { createReceiverTenantResolver } from '../tenants/open-tenants';
 
 export interface RunningReceiver {
   url: string;
@@ -20,19 +21,21 @@ export interface RunningReceiver {
 export async function startReceiver(config: Config, log: Logger): Promise<RunningReceiver> {
   const db: Database = await connectDatabase(config.mongoUrl);
   let temporal: TemporalClient;
+  let resolveTenant: TenantResolver;
   try {
+    resolveTenant = await createReceiverTenantResolver(config, db.connection, log);
     temporal = await connectTemporal(config.temporal);
   } catch (error) {
     await db.close();
     throw error;
   }
-  if (config.stripe.webhookSecrets.length === 0) {
+  if (config.stripe.webhookSecrets.length === 0 && !config.tenants.masterKey) {
     log.warn('STRIPE_WEBHOOK_SECRET is empty: every delivery will be refused until it is set');
   }
   const app = createApp({
     log,
     ledger: new EventLedger(db.models),
-    resolveTenant: createSingleTenantResolver(config.defaultTenant, config.stripe.webhookSecrets),
+    resolveTenant,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
     bodyLimitBytes: config.http.bodyLimitBytes,

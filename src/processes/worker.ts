@@ -7,6 +7,7 @@ import { connectTemporal } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';
 import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
+import { buildOutboundDeps } from '../outbound/outbound-deps';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -25,7 +26,12 @@ export async function startWorker(
   const temporal = await connectTemporal(config.temporal);
   const worker = await createHookflowWorker(
     config.temporal,
-    { models: db.models, ledger, state: config.state },
+    {
+      models: db.models,
+      ledger,
+      state: config.state,
+      outbound: await buildOutboundDeps(config, db.connection, temporal.client, log),
+    },
     workflowBundle,
   );
   const reconciler = createReconciler({

@@ -5,6 +5,11 @@ export type StripeEnvironment = 'live' | 'sandbox';
 export interface TenantSecrets {
   tenantId: string;
   secrets: string[];
+  /**
+   * The environment whose secrets these are; undefined in single-tenant mode, whose
+   * STRIPE_WEBHOOK_SECRET is not split by environment.
+   */
+  environment?: StripeEnvironment;
 }
 
 export interface TenantSelector {

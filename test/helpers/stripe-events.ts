@@ -1,88 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import Stripe from 'stripe';
-
-/**
- * Stripe's own example objects (openapi fixtures3.json, MIT), so test events have the real shape
- * instead of hand-typed approximations.
- */
-const fixtures = JSON.parse(
-  readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'stripe-fixtures3.json'), 'utf8'),
-) as {
-  resources: Record<string, Record<string, unknown>>;
-};
-
-export type StripeObject = Record<string, unknown> & { id: string; object: string };
-
-export interface StripeEventPayload {
-  id: string;
-  object: 'event';
-  type: string;
-  created: number;
-  livemode: boolean;
-  api_version: string;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-  data: { object: StripeObject; previous_attributes?: Record<string, unknown> };
-}
-
-/** A deep copy of Stripe's example `resource`, with overrides applied on top. */
-export function stripeObject(resource: string, overrides: Record<string, unknown> = {}): StripeObject {
-  const fixture = fixtures.resources[resource];
-  if (!fixture) throw new Error(`no Stripe fixture for resource '${resource}'`);
-  return { ...(structuredClone(fixture) as StripeObject), ...overrides };
-}
-
-export function uniqueId(prefix: string): string {
-  return `${prefix}_${randomBytes(12).toString('hex')}`;
-}
-
-/** An Event envelope as Stripe sends it, with a fresh event id. */
-export function stripeEvent(
-  type: string,
-  object: StripeObject,
-  options: { created?: number; previousAttributes?: Record<string, unknown>; id?: string } = {},
-): StripeEventPayload {
-  return {
-    id: options.id ?? uniqueId('evt'),
-    object: 'event',
-    type,
-    created: options.created ?? Math.floor(Date.now() / 1000),
-    livemode: false,
-    api_version: '2026-07-29',
-    pending_webhooks: 1,
-    request: { id: null, idempotency_key: null },
-    data: { object, ...(options.previousAttributes ? { previous_attributes: options.previousAttributes } : {}) },
-  };
-}
-
-/** Signs a body exactly as Stripe does (`t=…,v1=…`), with the official SDK's test helper. */
-export function signatureHeader(body: string, secret: string, timestamp = Math.floor(Date.now() / 1000)): string {
-  return Stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp });
-}
-
-export interface Delivery {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-/** POSTs a body to the receiver the way Stripe does. */
-export async function deliver(url: string, body: string, headers: Record<string, string>): Promise<Delivery> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-      ...headers,
-    },
-    body,
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Serialises, signs and delivers an event. */
-export async function deliverEvent(url: string, event: StripeEventPayload, secret: string): Promise<Delivery> {
-  const body = JSON.stringify(event, null, 2);
-  return deliver(url, body, { 'stripe-signature': signatureHeader(body, secret) });
-}
+// Test events come from the same builders as `hookflow trigger`: Stripe's own example objects.
+export {
+  deliver,
+  deliverEvent,
+  signatureHeader,
+  stripeEvent,
+  stripeObject,
+  uniqueId,
+  type Delivery,
+  type StripeEventPayload,
+  type StripeObject,
+} from '../../src/stripe/sample-events';

@@ -1,0 +1,160 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, requireMasterKey } from '../config';
+import { connectDatabase } from '../db/connection';
+import type { StripeEnvironment } from '../receiver/tenants';
+import { generateApiKey } from '../tenants/api-key';
+import { openTenantStore } from '../tenants/open-tenants';
+import { TenantStoreError, type TenantStore, type TenantView } from '../tenants/tenant-store';
+
+export interface TenantsCommandDeps {
+  /** Environment to load the config from; tests pass their own. */
+  env?: NodeJS.ProcessEnv;
+  write?: (text: string) => void;
+}
+
+/**
+ * `hookflow tenants …`: the operator's way to add tenants and rotate their Stripe signing secrets.
+ * Secrets are sealed before they reach the database and are never printed back; only a generated
+ * api key is shown, once, because only its hash is kept.
+ */
+export function tenantsCommand(deps: TenantsCommandDeps = {}): Command {
+  const write = deps.write ?? ((text: string) => process.stdout.write(text));
+  const withStore = async (run: (store: TenantStore) => Promise<void>) => {
+    const config = loadConfig(deps.env ?? process.env);
+    requireMasterKey(config); // before connecting: the likeliest mistake is answered at once
+    const db = await connectDatabase(config.mongoUrl);
+    try {
+      await run(await openTenantStore(db.connection, config));
+    } catch (error) {
+      if (!(error instanceof TenantStoreError)) throw error;
+      // An operator mistake (duplicate id, bad secret): say what is wrong, without a stack trace.
+      process.stderr.write(`hookflow tenants: ${error.message}\n`);
+      process.exitCode = 1;
+    } finally {
+      await db.close();
+    }
+  };
+  const output = (json: boolean | undefined, value: unknown, text: string) =>
+    write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+
+  const tenants = new Command('tenants').description(
+    'manage tenants kept in the database: Stripe signing secrets per environment, api key, Clerk settings',
+  );
+
+  tenants
+    .command('add <id>')
+    .description('add a tenant (an org/profile UUID or a slug); deliveries name it with ?org_id=<id>')
+    .option('--live-secret <whsec>', 'signing secret of the live-mode endpoint (repeatable)', collect, [])
+    .option('--sandbox-secret <whsec>', 'signing secret of the sandbox endpoint (repeatable)', collect, [])
+    .addOption(new Option('--api-key <key>', 'api key deliveries must carry as ?api_key=').conflicts('generateApiKey'))
+    .option('--generate-api-key', 'generate a random api key and print it once')
+    .option('--clerk-secret-key <key>', "the tenant's Clerk secret key (stored encrypted)")
+    .option('--clerk-api-url <url>', 'Clerk API base URL for this tenant')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: AddOptions) => {
+      const apiKey = options.generateApiKey ? generateApiKey() : options.apiKey;
+      await withStore(async (store) => {
+        const tenant = await store.add({
+          tenantId: id,
+          secrets: { live: options.liveSecret, sandbox: options.sandboxSecret },
+          apiKey,
+          clerk: { secretKey: options.clerkSecretKey, apiUrl: options.clerkApiUrl },
+        });
+        const generated = options.generateApiKey ? apiKey : undefined;
+        output(
+          options.json,
+          { tenant, ...(generated ? { apiKey: generated } : {}) },
+          [
+            describe(tenant),
+            ...(generated ? [`  api key (shown once, only its hash is stored): ${generated}`] : []),
+            `  endpoint: POST /webhooks/stripe?org_id=${id}&environment=live|sandbox${tenant.hasApiKey ? '&api_key=<api key>' : ''}`,
+          ].join('\n'),
+        );
+      });
+    });
+
+  tenants
+    .command('list')
+    .description('list tenants with their secrets masked')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      await withStore(async (store) => {
+        const all = await store.list();
+        output(options.json, all, all.length === 0 ? 'no tenants' : all.map(describe).join('\n'));
+      });
+    });
+
+  tenants
+    .command('rotate-secret <id>')
+    .description(
+      'add a signing secret; both old and new verify until the old one is removed (run again with --remove-old once Stripe has expired it)',
+    )
+    .addOption(
+      new Option('--environment <environment>', 'which endpoint').choices(['live', 'sandbox']).makeOptionMandatory(),
+    )
+    .requiredOption('--secret <whsec>', 'the new signing secret')
+    .addOption(new Option('--remove-old', 'remove every other secret of this environment').conflicts('keep'))
+    .option('--keep <n>', 'keep only the newest n secrets of this environment', positiveInteger)
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: RotateOptions) => {
+      await withStore(async (store) => {
+        const keep = options.removeOld ? 1 : options.keep;
+        const tenant = await store.rotateSecret(id, options.environment, options.secret, { keep });
+        output(options.json, tenant, describe(tenant));
+      });
+    });
+
+  tenants
+    .command('remove <id>')
+    .description('remove a tenant; its deliveries are refused with 401 from then on (stored events are kept)')
+    .option('--json', 'print JSON')
+    .action(async (id: string, options: { json?: boolean }) => {
+      await withStore(async (store) => {
+        const removed = await store.remove(id);
+        if (!removed) throw new TenantStoreError(`Tenant '${id}' does not exist.`);
+        output(options.json, { tenantId: id, removed }, `removed tenant ${id}`);
+      });
+    });
+
+  return tenants;
+}
+
+interface AddOptions {
+  liveSecret: string[];
+  sandboxSecret: string[];
+  apiKey?: string;
+  generateApiKey?: boolean;
+  clerkSecretKey?: string;
+  clerkApiUrl?: string;
+  json?: boolean;
+}
+
+interface RotateOptions {
+  environment: StripeEnvironment;
+  secret: string;
+  removeOld?: boolean;
+  keep?: number;
+  json?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return parsed;
+}
+
+function describe(tenant: TenantView): string {
+  const secrets = (environment: StripeEnvironment) =>
+    tenant.secrets[environment].map((secret) => secret.masked).join(', ') || '(none)';
+  return [
+    tenant.tenantId,
+    `  live secrets:    ${secrets('live')}`,
+    `  sandbox secrets: ${secrets('sandbox')}`,
+    `  api key:         ${tenant.hasApiKey ? 'required' : 'none'}`,
+    `  clerk:           ${tenant.clerk.hasSecretKey ? 'secret key set' : 'process default'}${tenant.clerk.apiUrl ? `, ${tenant.clerk.apiUrl}` : ''}`,
+  ].join('\n');
+}

@@ -1,0 +1,107 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { CASE_KINDS, CASE_STATUSES, type BusinessModels, type HistoryEntry } from '../db/business-models';
+import { AppError } from '../errors';
+
+export interface AdminApiDeps {
+  models: BusinessModels;
+  /** `HOOKFLOW_ADMIN_TOKEN`; null disables the API (every `/api/*` route answers 404 saying so). */
+  adminToken: string | null;
+}
+
+const DEFAULT_LIMIT = 50;
+const MAX_LIMIT = 200;
+
+/**
+ * Read-only API for support tooling: `GET /api/cases`, `GET /api/cases/:id`, `GET /api/sessions/:id`,
+ * each optionally narrowed with `?tenant=`. Bearer-token protected (RFC 6750).
+ */
+export function createAdminApiRouter(deps: AdminApiDeps): Router {
+  const { Case, PaymentSession } = deps.models;
+  const router = new Router({ prefix: '/api' });
+  router.use(requireAdminToken(deps.adminToken));
+
+  router.get('/cases', async (ctx) => {
+    const filter: Record<string, unknown> = {
+      ...tenantFilter(ctx.query.tenant),
+      ...enumFilter('status', ctx.query.status, CASE_STATUSES),
+      ...enumFilter('kind', ctx.query.kind, CASE_KINDS),
+    };
+    const chargeId = single(ctx.query.chargeId);
+    if (chargeId) filter.chargeId = chargeId;
+    const cases = await Case.find(filter).sort({ openedAt: -1 }).limit(limitOf(ctx.query.limit)).lean();
+    ctx.body = { cases: cases.map(view) };
+  });
+
+  router.get('/cases/:id', async (ctx) => {
+    const found = await Case.findOne({ ...tenantFilter(ctx.query.tenant), caseId: ctx.params.id }).lean();
+    if (!found) throw new AppError(404, 'case_not_found', `No case ${ctx.params.id}.`);
+    ctx.body = { case: view(found) };
+  });
+
+  router.get('/sessions/:id', async (ctx) => {
+    const found = await PaymentSession.findOne({ ...tenantFilter(ctx.query.tenant), sessionId: ctx.params.id }).lean();
+    if (!found) throw new AppError(404, 'session_not_found', `No payment session ${ctx.params.id}.`);
+    ctx.body = { session: view(found) };
+  });
+
+  return router;
+}
+
+function requireAdminToken(adminToken: string | null): Middleware {
+  const expected = adminToken ? digest(adminToken) : null;
+  return async (ctx, next) => {
+    if (!expected) {
+      throw new AppError(404, 'admin_api_disabled', 'The admin API is disabled: set HOOKFLOW_ADMIN_TOKEN to enable it.');
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
+    // Comparing fixed-length digests keeps the comparison constant-time whatever the token length.
+    if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="hookflow-admin"');
+      throw new AppError(401, 'unauthorized', 'Send Authorization: Bearer <HOOKFLOW_ADMIN_TOKEN>.');
+    }
+    await next();
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first && first.length > 0 ? first : undefined;
+}
+
+function tenantFilter(value: string | string[] | undefined): { tenantId?: string } {
+  const tenantId = single(value);
+  return tenantId ? { tenantId } : {};
+}
+
+function enumFilter(name: string, value: string | string[] | undefined, allowed: readonly string[]) {
+  const wanted = single(value);
+  if (wanted === undefined) return {};
+  if (!allowed.includes(wanted)) {
+    throw new AppError(400, 'bad_request', `${name} must be one of ${allowed.join(', ')}.`);
+  }
+  return { [name]: wanted };
+}
+
+function limitOf(value: string | string[] | undefined): number {
+  const raw = single(value);
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw new AppError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}.`);
+  }
+  return limit;
+}
+
+/** The stored record without Mongo's `_id`, history in Stripe's event order. */
+function view<T extends { _id?: unknown; history?: HistoryEntry[] }>(doc: T): Omit<T, '_id'> {
+  const { _id, ...rest } = doc; // eslint-disable-line @typescript-eslint/no-unused-vars
+  if (!rest.history) return rest;
+  const history = [...rest.history].sort((a, b) => a.created - b.created || a.eventId.localeCompare(b.eventId));
+  return { ...rest, history };
+}
