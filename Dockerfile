@@ -1,0 +1,22 @@
+# Production image for both processes: `hookflow serve` and `hookflow worker`.
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src src
+COPY workflows workflows
+COPY activities activities
+COPY fixtures fixtures
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+FROM node:22-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY --from=build /app/fixtures fixtures
+USER node
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
+CMD ["serve"]
