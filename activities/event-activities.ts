@@ -28,7 +28,13 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
         data: { previous_attributes?: Record<string, unknown> };
       };
       const summary = summarizeEvent(event);
-      const base = { resource: summary.resource, objectId: summary.objectId, children: 0 };
+      const base = {
+        type: summary.type,
+        created: summary.created,
+        resource: summary.resource,
+        objectId: summary.objectId,
+        children: 0,
+      };
 
       if (!isSelected(deps.state.resources, summary.resource)) {
         if (deps.state.unselected === 'skip') return { ...base, outcome: 'skipped' };

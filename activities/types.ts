@@ -14,6 +14,9 @@ export type StateOutcome = 'applied' | 'stale' | 'tie' | 'skipped' | 'no_object'
 
 export interface ProcessResult {
   outcome: StateOutcome;
+  /** Stripe event type and `created`, read from the stored event (the workflow input is only a reference). */
+  type: string;
+  created: number;
   resource: string;
   objectId: string | null;
   children: number;
@@ -29,3 +32,5 @@ export interface EventActivities {
   applyEventToState(ref: EventRef): Promise<ProcessResult>;
   recordEventOutcome(outcome: EventOutcome): Promise<void>;
 }
+export type * from './outbound-types';
+export type * from './business-types';

@@ -31,7 +31,11 @@ describe('idempotent delivery', () => {
       responses.map((response) => response.status),
       Array(25).fill(200),
     );
-    assert.equal(responses.filter((response) => response.body.duplicate === false).length, 1, 'exactly one first delivery');
+    assert.equal(
+      responses.filter((response) => response.body.duplicate === false).length,
+      1,
+      'exactly one first delivery',
+    );
     assert.ok(responses.every((response) => response.body.workflowId === `stripe-event:default:${event.id}`));
     await waitForEventStatus(hookflow, event.id);
     assert.equal(await hookflow.db.models.StripeEvent.countDocuments({ eventId: event.id }), 1);
@@ -50,7 +54,12 @@ describe('idempotent delivery', () => {
     const again = await deliver(hookflow.webhookUrl, body, { 'stripe-signature': signatureHeader(body, SECRET_A) });
 
     assert.equal(again.status, 200);
-    assert.deepEqual(again.body, { received: true, eventId: event.id, workflowId: first.body.workflowId, duplicate: true });
+    assert.deepEqual(again.body, {
+      received: true,
+      eventId: event.id,
+      workflowId: first.body.workflowId,
+      duplicate: true,
+    });
     const executions = await listWorkflows(hookflow, `WorkflowId = '${first.body.workflowId as string}'`, 1);
     assert.equal(executions.length, 1, 'still exactly one run');
     const after = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();

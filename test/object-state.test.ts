@@ -11,7 +11,12 @@ describe('object state', () => {
     await hookflow?.close();
   });
 
-  async function process(type: string, object: StripeObject, created: number, previousAttributes?: Record<string, unknown>) {
+  async function process(
+    type: string,
+    object: StripeObject,
+    created: number,
+    previousAttributes?: Record<string, unknown>,
+  ) {
     const event = stripeEvent(type, object, { created, previousAttributes });
     const response = await deliverEvent(hookflow.webhookUrl, event, SECRET_A);
     assert.equal(response.status, 200);
@@ -29,7 +34,9 @@ describe('object state', () => {
   it('keeps the newer state when an older customer.updated arrives late', async () => {
     const id = uniqueId('cus');
     const now = Math.floor(Date.now() / 1000);
-    const newer = await process('customer.updated', stripeObject('customer', { id, name: 'Newer Name' }), now, { name: 'Old' });
+    const newer = await process('customer.updated', stripeObject('customer', { id, name: 'Newer Name' }), now, {
+      name: 'Old',
+    });
     const older = await process('customer.updated', stripeObject('customer', { id, name: 'Older Name' }), now - 60);
 
     assert.equal(older.stored.outcome, 'stale');
@@ -60,7 +67,10 @@ describe('object state', () => {
     const id = uniqueId('in');
     const line = (lineId: string, amount: number) => ({ ...firstLine(), id: lineId, amount, invoice: id });
     const invoice = (lines: unknown[]) =>
-      stripeObject('invoice', { id, lines: { object: 'list', data: lines, has_more: false, url: `/v1/invoices/${id}/lines` } });
+      stripeObject('invoice', {
+        id,
+        lines: { object: 'list', data: lines, has_more: false, url: `/v1/invoices/${id}/lines` },
+      });
     const now = Math.floor(Date.now() / 1000);
 
     await process('invoice.created', invoice([line('il_a', 100), line('il_b', 200)]), now - 5);

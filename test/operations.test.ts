@@ -42,10 +42,17 @@ describe('operator endpoints', () => {
 describe('configuration', () => {
   it('names every bad variable in one error', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'eighty', MONGO_URL: 'postgres://x', STRIPE_WEBHOOK_SECRET: 'sk_live_oops', LOG_LEVEL: 'loud' }),
+      () =>
+        loadConfig({
+          PORT: 'eighty',
+          MONGO_URL: 'postgres://x',
+          STRIPE_WEBHOOK_SECRET: 'sk_live_oops',
+          LOG_LEVEL: 'loud',
+        }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        for (const name of ['PORT', 'MONGO_URL', 'STRIPE_WEBHOOK_SECRET', 'LOG_LEVEL']) assert.match(error.message, new RegExp(name));
+        for (const name of ['PORT', 'MONGO_URL', 'STRIPE_WEBHOOK_SECRET', 'LOG_LEVEL'])
+          assert.match(error.message, new RegExp(name));
         return true;
       },
     );

@@ -32,21 +32,38 @@ describe('rejected deliveries', () => {
   it('returns 400 invalid_signature when the signature was made with another secret', async () => {
     const { event, body } = customerEventBody();
     const header = signatureHeader(body, 'whsec_someone_else');
-    await assertRejected(await deliver(hookflow.webhookUrl, body, { 'stripe-signature': header }), 400, 'invalid_signature', event.id);
+    await assertRejected(
+      await deliver(hookflow.webhookUrl, body, { 'stripe-signature': header }),
+      400,
+      'invalid_signature',
+      event.id,
+    );
   });
 
   it('returns 400 invalid_signature when the body was changed after signing', async () => {
     const { event, body } = customerEventBody();
     const header = signatureHeader(body, SECRET_A);
-    const tampered = body.replace('"livemode": false', '"livemode": true').replace('"livemode":false', '"livemode":true');
+    const tampered = body
+      .replace('"livemode": false', '"livemode": true')
+      .replace('"livemode":false', '"livemode":true');
     assert.notEqual(tampered, body);
-    await assertRejected(await deliver(hookflow.webhookUrl, tampered, { 'stripe-signature': header }), 400, 'invalid_signature', event.id);
+    await assertRejected(
+      await deliver(hookflow.webhookUrl, tampered, { 'stripe-signature': header }),
+      400,
+      'invalid_signature',
+      event.id,
+    );
   });
 
   it('returns 400 stale_signature when the timestamp is more than 300 s old', async () => {
     const { event, body } = customerEventBody();
     const header = signatureHeader(body, SECRET_A, Math.floor(Date.now() / 1000) - 301);
-    await assertRejected(await deliver(hookflow.webhookUrl, body, { 'stripe-signature': header }), 400, 'stale_signature', event.id);
+    await assertRejected(
+      await deliver(hookflow.webhookUrl, body, { 'stripe-signature': header }),
+      400,
+      'stale_signature',
+      event.id,
+    );
   });
 
   it('returns 400 missing_signature when the Stripe-Signature header is absent', async () => {
@@ -82,7 +99,10 @@ describe('rejected deliveries', () => {
   });
 
   it('returns 413 body_too_large for a body over the configured limit', async () => {
-    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus'), description: 'x'.repeat(70 * 1024) }));
+    const event = stripeEvent(
+      'customer.created',
+      stripeObject('customer', { id: uniqueId('cus'), description: 'x'.repeat(70 * 1024) }),
+    );
     const body = JSON.stringify(event);
     await assertRejected(
       await deliver(hookflow.webhookUrl, body, { 'stripe-signature': signatureHeader(body, SECRET_A) }),
@@ -95,7 +115,12 @@ describe('rejected deliveries', () => {
   it('returns 401 unknown_tenant for a tenant that is not configured', async () => {
     const { event, body } = customerEventBody();
     const url = `${hookflow.webhookUrl}?org_id=someone-else&environment=live`;
-    await assertRejected(await deliver(url, body, { 'stripe-signature': signatureHeader(body, SECRET_A) }), 401, 'unknown_tenant', event.id);
+    await assertRejected(
+      await deliver(url, body, { 'stripe-signature': signatureHeader(body, SECRET_A) }),
+      401,
+      'unknown_tenant',
+      event.id,
+    );
   });
 
   it('accepts deliveries signed with either secret during a rotation', async () => {
@@ -111,7 +136,9 @@ describe('rejected deliveries', () => {
     const { event, body } = customerEventBody();
     const good = signatureHeader(body, SECRET_B);
     const bad = signatureHeader(body, 'whsec_retired_secret').split(',')[1]!;
-    const response = await deliver(hookflow.webhookUrl, body, { 'stripe-signature': `${good.split(',')[0]!},${bad},${good.split(',')[1]!}` });
+    const response = await deliver(hookflow.webhookUrl, body, {
+      'stripe-signature': `${good.split(',')[0]!},${bad},${good.split(',')[1]!}`,
+    });
     assert.equal(response.status, 200);
     assert.equal(response.body.eventId, event.id);
   });

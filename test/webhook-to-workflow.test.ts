@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import type { ProcessResult } from '../activities/types';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
-import { listWorkflows, SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
+import {
+  listWorkflows,
+  SECRET_A,
+  startHookflow,
+  waitForEventStatus,
+  workflowResult,
+  type RunningHookflow,
+} from './helpers/hookflow';
 
 describe('a verified Stripe delivery', () => {
   let hookflow: RunningHookflow;

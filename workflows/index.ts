@@ -1,2 +1,4 @@
 // Everything the worker registers as workflow code. Deterministic code only (see eslint config).
 export { processStripeEvent } from './process-stripe-event';
+export { deliverWebhook } from './deliver-webhook';
+export { sequenceWebhookDeliveries } from './sequence-webhook-deliveries';

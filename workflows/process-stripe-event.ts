@@ -1,25 +1,50 @@
-import { ApplicationFailure, log, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import type { EventActivities, EventRef, ProcessResult } from '../activities/types';
+import {
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+  type RetryPolicy,
+} from '@temporalio/workflow';
+import type { BusinessActivities, BusinessResult, EventActivities, EventRef, ProcessResult } from '../activities/types';
+import { BUSINESS_HANDLERS, CLERK_HANDLERS, clerkTaskQueue } from './business-handlers';
+import { dispatchOutbound } from './outbound-dispatch';
 import { HookflowOutcome } from './search-attributes';
+
+// Transient database trouble is retried with backoff for a few minutes; after that the event is
+// marked failed so support can see it and re-run it (a failed run may be started again under the
+// same workflow id: ALLOW_DUPLICATE_FAILED_ONLY). Non-retryable failures stop at once.
+const DATABASE_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 8,
+};
 
 const { applyEventToState, recordEventOutcome } = proxyActivities<EventActivities>({
   startToCloseTimeout: '1 minute',
-  // Transient database trouble is retried with backoff for a few minutes; after that the event is
-  // marked failed so support can see it and re-run it (a failed run may be started again under the
-  // same workflow id: ALLOW_DUPLICATE_FAILED_ONLY).
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
+  retry: DATABASE_RETRY,
 });
+
+const business = proxyActivities<BusinessActivities>({ startToCloseTimeout: '1 minute', retry: DATABASE_RETRY });
+
+export interface ProcessEventResult extends ProcessResult {
+  business: BusinessResult | null;
+}
 
 /**
  * One run per Stripe event (workflow id `stripe-event:<tenant>:<event id>`). The event travels by
  * reference: activities read the stored raw body, so payloads never enter workflow history.
+ * Order: object state, then the business handler of the type, then its outbound messages.
  */
-export async function processStripeEvent(ref: EventRef): Promise<ProcessResult> {
+export async function processStripeEvent(ref: EventRef): Promise<ProcessEventResult> {
   try {
-    const result = await applyEventToState(ref);
-    await recordEventOutcome({ ...ref, status: 'processed', outcome: result.outcome, error: null });
-    upsertSearchAttributes([{ key: HookflowOutcome, value: result.outcome }]);
-    return result;
+    const state = await applyEventToState(ref);
+    const handled = await runBusinessHandler(ref, state);
+    const outcome = handled?.outcome ?? state.outcome;
+    await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null });
+    upsertSearchAttributes([{ key: HookflowOutcome, value: outcome }]);
+    return { ...state, business: handled };
   } catch (error) {
     const message = failureMessage(error);
     log.warn('event processing failed', { eventId: ref.eventId, error: message });
@@ -27,6 +52,38 @@ export async function processStripeEvent(ref: EventRef): Promise<ProcessResult> 
     upsertSearchAttributes([{ key: HookflowOutcome, value: 'failed' }]);
     throw error;
   }
+}
+
+async function runBusinessHandler(ref: EventRef, state: ProcessResult): Promise<BusinessResult | null> {
+  const handler = BUSINESS_HANDLERS[state.type];
+  if (!handler) return null;
+  const activities = CLERK_HANDLERS.has(handler) ? clerkActivities() : business;
+  const result = await activities[handler](ref);
+  for (const message of result.outbound) {
+    await dispatchOutbound({
+      tenantId: ref.tenantId,
+      stripeEventId: ref.eventId,
+      stripeEventCreated: state.created,
+      objectId: message.objectId,
+      type: message.type,
+      payload: message.data,
+    });
+  }
+  return result;
+}
+
+/**
+ * Clerk calls run on their own task queue, whose worker is rate limited to Clerk's API limits.
+ * A missing checkout link (`OrganizationLinkPending`) and 429s retry with their own delays, so the
+ * budget is a day rather than a count; Clerk 4xx rejections are non-retryable and fail at once.
+ */
+function clerkActivities() {
+  return proxyActivities<BusinessActivities>({
+    taskQueue: clerkTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '24 hours',
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+  });
 }
 
 function failureMessage(error: unknown): string {

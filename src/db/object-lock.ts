@@ -35,7 +35,12 @@ export interface LockOptions {
   waitMs?: number;
 }
 
-export async function withLock<T>(locks: LockModel, key: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withLock<T>(
+  locks: LockModel,
+  key: string,
+  work: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
   const leaseMs = options.leaseMs ?? 60_000;
   const deadline = Date.now() + (options.waitMs ?? 20_000);
   const owner = randomUUID();
@@ -52,7 +57,9 @@ export async function withLock<T>(locks: LockModel, key: string, work: () => Pro
       // Thrown to the activity: Temporal retries it later rather than this code spinning forever.
       throw new LockBusyError(`lock ${key} still held after ${options.waitMs ?? 20_000} ms`);
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())),
+    );
   }
   try {
     return await work();

@@ -69,5 +69,10 @@ export async function replaceChildren(
       { upsert: true },
     );
   }
-  await models.ObjectChild.deleteMany({ tenantId, parentId, list, childId: { $nin: children.map((child) => child.childId) } });
+  await models.ObjectChild.deleteMany({
+    tenantId,
+    parentId,
+    list,
+    childId: { $nin: children.map((child) => child.childId) },
+  });
 }

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db/connection';
+import { bindBusinessModels } from '../db/business-models';
 import { EventLedger } from '../db/event-ledger';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
@@ -40,6 +41,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
     bodyLimitBytes: config.http.bodyLimitBytes,
     toleranceSeconds: config.stripe.toleranceSeconds,
+    adminApi: { models: bindBusinessModels(db.connection), adminToken: config.adminToken },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));

@@ -8,6 +8,9 @@ import { startEventWorkflow } from '../temporal/event-workflows';
 import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
 import { buildOutboundDeps } from '../outbound/outbound-deps';
+import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
+import { bindBusinessModels, createBusinessIndexes } from '../db/business-models';
+import { openTenantStore } from '../tenants/open-tenants';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -24,6 +27,9 @@ export async function startWorker(
   const db = await connectDatabase(config.mongoUrl);
   const ledger = new EventLedger(db.models);
   const temporal = await connectTemporal(config.temporal);
+  const businessModels = bindBusinessModels(db.connection);
+  await createBusinessIndexes(businessModels);
+  const tenants = config.tenants.masterKey ? await openTenantStore(db.connection, config) : null;
   const worker = await createHookflowWorker(
     config.temporal,
     {
@@ -31,8 +37,17 @@ export async function startWorker(
       ledger,
       state: config.state,
       outbound: await buildOutboundDeps(config, db.connection, temporal.client, log),
+      business: {
+        ledger,
+        businessModels,
+        locks: db.models.Lock,
+        clerkFor: tenants
+          ? createTenantClerkResolver(config.clerk, (tenantId) => tenants.clerkSettings(tenantId))
+          : createGlobalClerkResolver(config.clerk),
+        sessionMetadataKey: config.sessions.metadataKey,
+      },
     },
-    workflowBundle,
+    { workflowBundle, clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk) },
   );
   const reconciler = createReconciler({
     ledger,

@@ -53,7 +53,11 @@ function requireAdminToken(adminToken: string | null): Middleware {
   const expected = adminToken ? digest(adminToken) : null;
   return async (ctx, next) => {
     if (!expected) {
-      throw new AppError(404, 'admin_api_disabled', 'The admin API is disabled: set HOOKFLOW_ADMIN_TOKEN to enable it.');
+      throw new AppError(
+        404,
+        'admin_api_disabled',
+        'The admin API is disabled: set HOOKFLOW_ADMIN_TOKEN to enable it.',
+      );
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
     // Comparing fixed-length digests keeps the comparison constant-time whatever the token length.

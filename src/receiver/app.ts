@@ -2,6 +2,7 @@ import Koa from 'koa';
 import type { EventLedger } from '../db/event-ledger';
 import type { Logger } from '../logger';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';
+import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';
 import { errorHandler } from './error-handler';
 import { createHealthRouter, type ReadinessCheck } from './health-router';
 import { createReceiverMetrics } from './metrics';
@@ -16,6 +17,8 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
+  adminApi?: AdminApiDeps;
 }
 
 export function createApp(deps: AppDeps): Koa {
@@ -26,6 +29,10 @@ export function createApp(deps: AppDeps): Koa {
   const health = createHealthRouter(deps.readiness, metrics.registry);
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
+  if (deps.adminApi) {
+    const admin = createAdminApiRouter(deps.adminApi);
+    app.use(admin.routes()).use(admin.allowedMethods());
+  }
   app.on('error', (error: unknown) => deps.log.error({ err: error }, 'koa error'));
   return app;
 }

@@ -1,42 +1,71 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { CLERK_HANDLERS, clerkTaskQueue } from '../../workflows/business-handlers';
 import type { Config } from '../config';
 
 export interface HookflowWorker {
-  worker: Worker;
+  workers: Worker[];
   /** Runs until shutdown() is called (SIGTERM drains in-flight tasks), then closes the connection. */
   run(): Promise<void>;
   shutdown(): void;
 }
 
+export interface WorkerOptions {
+  /** Tests hand over one pre-built bundle; processes let the SDK bundle `workflows/` on start. */
+  workflowBundle?: WorkflowBundle;
+  /** Task-queue-wide limit for Clerk activities (Temporal enforces it across all workers). */
+  clerkActivitiesPerSecond?: number;
+}
+
 /**
- * Builds the worker from injected dependencies. Tests hand over one pre-built workflow bundle;
- * processes let the SDK bundle `workflows/` on start.
+ * Builds the workers from injected dependencies: the main one (every workflow and activity) and,
+ * when business handlers are wired, a second one on `<task queue>-clerk` that runs only the Clerk
+ * activities under `maxTaskQueueActivitiesPerSecond`, so the whole fleet stays inside Clerk's limit.
  */
 export async function createHookflowWorker(
   config: Config['temporal'],
   deps: ActivityDeps,
-  workflowBundle?: WorkflowBundle,
+  options: WorkerOptions = {},
 ): Promise<HookflowWorker> {
   const connection = await NativeConnection.connect({ address: config.address });
-  const worker = await Worker.create({
-    connection,
-    namespace: config.namespace,
-    taskQueue: config.taskQueue,
-    activities: createActivities(deps),
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('../../workflows') }),
-  });
+  const activities = createActivities(deps);
+  const base = { connection, namespace: config.namespace };
+  const workers = [
+    await Worker.create({
+      ...base,
+      taskQueue: config.taskQueue,
+      activities,
+      ...(options.workflowBundle
+        ? { workflowBundle: options.workflowBundle }
+        : { workflowsPath: require.resolve('../../workflows') }),
+    }),
+  ];
+  if (deps.business) {
+    const clerkActivities = Object.fromEntries(
+      Object.entries(activities).filter(([name]) => CLERK_HANDLERS.has(name as never)),
+    );
+    workers.push(
+      await Worker.create({
+        ...base,
+        taskQueue: clerkTaskQueue(config.taskQueue),
+        activities: clerkActivities,
+        ...(options.clerkActivitiesPerSecond
+          ? { maxTaskQueueActivitiesPerSecond: options.clerkActivitiesPerSecond }
+          : {}),
+      }),
+    );
+  }
   return {
-    worker,
+    workers,
     async run() {
       try {
-        await worker.run();
+        await Promise.all(workers.map((worker) => worker.run()));
       } finally {
         await connection.close();
       }
     },
     shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
 }

@@ -1,0 +1,170 @@
+import type { BusinessModels, CaseStatus } from '../src/db/business-models';
+import type { EventLedger } from '../src/db/event-ledger';
+import { appendHistoryOnce } from '../src/db/history';
+import { withLock, type LockModel } from '../src/db/object-lock';
+import { writeIfNotOlder } from '../src/db/object-state-store';
+import type { BusinessActivities, BusinessResult, OutboundMessage } from './business-types';
+import {
+  activityLog,
+  dateFromSeconds,
+  idField,
+  loadStoredEvent,
+  numberField,
+  objectField,
+  stringField,
+  type StoredEvent,
+} from './stored-event';
+import type { EventRef } from './types';
+
+export interface CaseDeps {
+  ledger: EventLedger;
+  businessModels: BusinessModels;
+  /** `db.models.Lock`: one writer per record (FerretDB updates are not isolated, see object-lock.ts). */
+  locks: LockModel;
+}
+
+/** Deterministic from the Stripe object (`dp_…` → `case_dp_…`), so every run finds the same case. */
+export function caseIdFor(stripeObjectId: string): string {
+  return `case_${stripeObjectId}`;
+}
+
+/**
+ * Dispute status → case status. `won`/`lost` are final; `warning_closed` (an inquiry that never
+ * became a chargeback) and `prevented` end the case without a ruling
+ * (https://docs.stripe.com/api/disputes/object#dispute_object-status).
+ */
+function caseStatusOf(eventType: string, disputeStatus: string | null): CaseStatus {
+  if (disputeStatus === 'won' || disputeStatus === 'lost') return disputeStatus;
+  if (eventType === 'charge.dispute.closed' || disputeStatus === 'warning_closed' || disputeStatus === 'prevented') {
+    return 'closed';
+  }
+  return 'open';
+}
+
+type CaseOutcome = 'case_opened' | 'case_updated' | 'case_resolved' | 'stale' | 'not_a_case';
+
+/**
+ * Dispute and fraud cases. The case row follows the newest Stripe event (watermark), its history
+ * gets one entry per event whatever the arrival order. Outbound messages depend on the event only,
+ * never on whether this run inserted the row, so a retry after a crash still emits them.
+ */
+export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, 'applyDisputeCase' | 'openFraudCase'> {
+  const { Case } = deps.businessModels;
+
+  /** Case fields (newest event wins) and its history entry, under the case's lock. */
+  function writeCase(ref: EventRef, event: StoredEvent, caseId: string, fields: Record<string, unknown>) {
+    const key = { tenantId: ref.tenantId, caseId };
+    return withLock(deps.locks, `case:${ref.tenantId}:${caseId}`, async () => {
+      const write = await writeIfNotOlder(
+        Case,
+        key,
+        { created: event.created, eventId: event.id },
+        { ...fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
+      );
+      await appendHistoryOnce(Case, key, {
+        eventId: event.id,
+        type: event.type,
+        created: event.created,
+        stripeStatus: (fields.stripeStatus as string | null) ?? null,
+      });
+      return write;
+    });
+  }
+
+  return {
+    async applyDisputeCase(ref: EventRef): Promise<BusinessResult> {
+      const event = await loadStoredEvent(deps.ledger, ref);
+      const dispute = event.object;
+      const disputeId = stringField(dispute, 'id');
+      if (!disputeId) return { outcome: 'not_a_case', outbound: [] };
+      const caseId = caseIdFor(disputeId);
+      const stripeStatus = stringField(dispute, 'status');
+      const status = caseStatusOf(event.type, stripeStatus);
+      const resolved = status !== 'open';
+      const fields = {
+        kind: 'dispute',
+        status,
+        stripeObjectId: disputeId,
+        stripeStatus,
+        chargeId: idField(dispute, 'charge'),
+        paymentIntentId: idField(dispute, 'payment_intent'),
+        amount: numberField(dispute, 'amount'),
+        currency: stringField(dispute, 'currency'),
+        reason: stringField(dispute, 'reason'),
+        evidenceDueBy: dateFromSeconds(numberField(objectField(dispute, 'evidence_details'), 'due_by')),
+        openedAt: dateFromSeconds(numberField(dispute, 'created') ?? event.created),
+        resolvedAt: resolved ? dateFromSeconds(event.created) : null,
+      };
+      const write = await writeCase(ref, event, caseId, fields);
+
+      const data = {
+        caseId,
+        disputeId,
+        chargeId: fields.chargeId,
+        paymentIntentId: fields.paymentIntentId,
+        amount: fields.amount,
+        currency: fields.currency,
+        reason: fields.reason,
+        status,
+        stripeStatus,
+        evidenceDueBy: fields.evidenceDueBy?.toISOString() ?? null,
+        occurredAt: new Date(event.created * 1000).toISOString(),
+      };
+      const outbound: OutboundMessage[] = [];
+      let outcome: CaseOutcome;
+      if (event.type === 'charge.dispute.created') {
+        outbound.push({ type: 'dispute.created', objectId: disputeId, data });
+        outbound.push({ type: 'case.created', objectId: caseId, data: { ...data, kind: 'dispute' } });
+        outcome = 'case_opened';
+      } else if (event.type === 'charge.dispute.closed') {
+        outbound.push({ type: 'dispute.resolved', objectId: disputeId, data: { ...data, outcome: status } });
+        outcome = 'case_resolved';
+      } else {
+        outbound.push({ type: 'dispute.updated', objectId: disputeId, data });
+        outcome = 'case_updated';
+      }
+      activityLog('dispute case written', { eventId: event.id, caseId, status, write });
+      return { outcome: write === 'stale' ? 'stale' : outcome, outbound };
+    },
+
+    async openFraudCase(ref: EventRef): Promise<BusinessResult> {
+      const event = await loadStoredEvent(deps.ledger, ref);
+      // https://docs.stripe.com/api/radar/early_fraud_warnings/object
+      const warning = event.object;
+      const warningId = stringField(warning, 'id');
+      if (!warningId) return { outcome: 'not_a_case', outbound: [] };
+      const caseId = caseIdFor(warningId);
+      const fields = {
+        kind: 'fraud',
+        status: 'open',
+        stripeObjectId: warningId,
+        stripeStatus: warning.actionable === false ? 'not_actionable' : 'actionable',
+        chargeId: idField(warning, 'charge'),
+        paymentIntentId: idField(warning, 'payment_intent'),
+        amount: null,
+        currency: null,
+        reason: stringField(warning, 'fraud_type'),
+        evidenceDueBy: null,
+        openedAt: dateFromSeconds(numberField(warning, 'created') ?? event.created),
+        resolvedAt: null,
+      };
+      const write = await writeCase(ref, event, caseId, fields);
+      activityLog('fraud case written', { eventId: event.id, caseId, write });
+      const data = {
+        caseId,
+        kind: 'fraud',
+        earlyFraudWarningId: warningId,
+        chargeId: fields.chargeId,
+        paymentIntentId: fields.paymentIntentId,
+        fraudType: fields.reason,
+        actionable: warning.actionable !== false,
+        status: 'open',
+        occurredAt: new Date(event.created * 1000).toISOString(),
+      };
+      return {
+        outcome: write === 'stale' ? 'stale' : 'case_opened',
+        outbound: [{ type: 'case.created', objectId: caseId, data }],
+      };
+    },
+  };
+}

@@ -1,0 +1,166 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import type { Logger } from '../src/logger';
+import type { OutboundModels } from '../src/outbound/endpoint-model';
+import { createEndpointStore } from '../src/outbound/endpoint-store';
+import { sendSignedWebhook } from '../src/outbound/http-sender';
+import { createMessageStore } from '../src/outbound/message-store';
+import type { AllowList, GuardOptions } from '../src/outbound/ssrf-guard';
+import type { SecretBox } from '../src/tenants/secret-box';
+import { enqueueWebhookMessage, sequenceWorkflowId } from '../workflows/outbound-signals';
+import { StripeObjectId, TenantId } from '../workflows/search-attributes';
+import type { sequenceWebhookDeliveries } from '../workflows/sequence-webhook-deliveries';
+import type { AttemptOutcome, DeliveryPlan, OutboundActivities, OutboundMessageRef } from './outbound-types';
+
+export interface OutboundActivityDeps {
+  models: OutboundModels;
+  allow: AllowList;
+  /** HTTP timeout of one attempt. */
+  timeoutMs: number;
+  plan: DeliveryPlan;
+  /** Starts and signals the per (endpoint, object) sequence workflows, on the worker's task queue. */
+  temporal: { client: Client; taskQueue: string };
+  logger: Logger;
+  /** Opens endpoint secrets (AES-256-GCM under HOOKFLOW_MASTER_KEY); null when no key is configured. */
+  secrets: SecretBox | null;
+  /** Tests inject a resolver so no DNS query leaves the machine. */
+  guard?: GuardOptions;
+}
+
+/** Outbound webhook activities over injected dependencies (no module-level clients). */
+export function createOutboundActivities(deps: OutboundActivityDeps): OutboundActivities {
+  const endpoints = createEndpointStore({ models: deps.models, allow: deps.allow, secrets: deps.secrets });
+  const messages = createMessageStore(deps.models);
+
+  return {
+    async prepareOutboundMessages(input) {
+      const matching = await endpoints.matching(input.tenantId, input.type);
+      const refs: OutboundMessageRef[] = [];
+      for (const endpoint of matching) {
+        const message = await messages.upsert({ ...input, endpointId: endpoint.endpointId });
+        if (message.status === 'delivered') continue;
+        refs.push({
+          messageId: message.messageId,
+          endpointId: endpoint.endpointId,
+          tenantId: input.tenantId,
+          stripeEventId: input.stripeEventId,
+          stripeEventCreated: input.stripeEventCreated,
+          orderKey: input.objectId ?? message.messageId,
+          objectId: input.objectId,
+        });
+      }
+      deps.logger.info(
+        { eventId: input.stripeEventId, type: input.type, endpoints: matching.length, queued: refs.length },
+        'outbound messages prepared',
+      );
+      return refs;
+    },
+
+    async enqueueOutboundMessage(message) {
+      const searchAttributes: SearchAttributePair[] = [{ key: TenantId, value: message.tenantId }];
+      if (message.objectId) searchAttributes.push({ key: StripeObjectId, value: message.objectId });
+      await deps.temporal.client.workflow.signalWithStart<typeof sequenceWebhookDeliveries, [OutboundMessageRef]>(
+        'sequenceWebhookDeliveries',
+        {
+          taskQueue: deps.temporal.taskQueue,
+          workflowId: sequenceWorkflowId(message.endpointId, message.orderKey),
+          // Also in the start arguments, so a fresh run has its first message before any signal handling.
+          args: [{ endpointId: message.endpointId, orderKey: message.orderKey, plan: deps.plan, pending: [message] }],
+          signal: enqueueWebhookMessage,
+          signalArgs: [message],
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          typedSearchAttributes: searchAttributes,
+        },
+      );
+    },
+
+    async beginWebhookDelivery(messageId) {
+      const message = await messages.find(messageId);
+      if (!message)
+        throw ApplicationFailure.nonRetryable(`no outbound message ${messageId}`, 'OutboundMessageNotFound');
+      if (message.status === 'delivered') {
+        return { deliver: false, attemptsSoFar: message.attempts, reason: 'already delivered' };
+      }
+      const endpoint = await endpoints.load(message.endpointId);
+      if (!endpoint || !endpoint.enabled) {
+        const reason = `endpoint ${message.endpointId} is disabled${endpoint?.disabledReason ? `: ${endpoint.disabledReason}` : ''}`;
+        await messages.setStatus(messageId, 'skipped', reason);
+        return { deliver: false, attemptsSoFar: message.attempts, reason };
+      }
+      await messages.setStatus(messageId, 'delivering');
+      return { deliver: true, attemptsSoFar: message.attempts, reason: null };
+    },
+
+    async attemptWebhookDelivery({ messageId, attempt }): Promise<AttemptOutcome> {
+      const message = await messages.find(messageId);
+      if (!message)
+        throw ApplicationFailure.nonRetryable(`no outbound message ${messageId}`, 'OutboundMessageNotFound');
+      const endpoint = await endpoints.load(message.endpointId);
+      if (!endpoint || !endpoint.enabled) {
+        await messages.setStatus(messageId, 'skipped', `endpoint ${message.endpointId} was disabled`);
+        return { outcome: 'skipped', statusCode: null, error: 'endpoint disabled' };
+      }
+      const at = new Date();
+      const result = await sendSignedWebhook({
+        url: endpoint.url,
+        webhookId: messageId,
+        body: message.body,
+        secrets: await endpoints.signingSecrets(endpoint.endpointId, at),
+        allow: deps.allow,
+        timeoutMs: deps.timeoutMs,
+        guard: deps.guard,
+      });
+      await messages.recordAttempt({
+        messageId,
+        endpointId: endpoint.endpointId,
+        attempt,
+        statusCode: result.status,
+        latencyMs: result.latencyMs,
+        error: result.error ?? null,
+        responseBody: result.responseBody,
+        at,
+      });
+      const outcome = classify(result.status, result.error);
+      deps.logger.info(
+        {
+          eventId: message.stripeEventId,
+          messageId,
+          endpointId: endpoint.endpointId,
+          attempt,
+          status: result.status,
+          latencyMs: result.latencyMs,
+          error: result.error,
+        },
+        `outbound attempt ${outcome}`,
+      );
+      return {
+        outcome,
+        statusCode: result.status,
+        ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+        ...(result.error === undefined ? {} : { error: result.error }),
+      };
+    },
+
+    async markWebhookDelivered(messageId) {
+      await messages.setStatus(messageId, 'delivered');
+    },
+
+    async markWebhookFailed({ messageId, error }) {
+      await messages.setStatus(messageId, 'failed', error);
+    },
+
+    async disableWebhookEndpoint({ endpointId, messageId, reason }) {
+      await endpoints.setEnabled(endpointId, false, reason);
+      await messages.setStatus(messageId, 'failed', reason);
+      deps.logger.warn({ endpointId, messageId, reason }, 'outbound endpoint disabled');
+    },
+  };
+}
+
+/** Standard Webhooks status etiquette: 2xx delivered, 410 disables the endpoint, everything else (3xx too) fails. */
+function classify(status: number | null, error: string | undefined): AttemptOutcome['outcome'] {
+  if (status !== null && status >= 200 && status < 300 && !error) return 'delivered';
+  if (status === 410) return 'gone';
+  return 'failed';
+}

@@ -1,0 +1,144 @@
+import type { BusinessModels, SessionStatus } from '../src/db/business-models';
+import type { EventLedger } from '../src/db/event-ledger';
+import { appendHistoryOnce } from '../src/db/history';
+import { withLock, type LockModel } from '../src/db/object-lock';
+import { writeIfNotOlder } from '../src/db/object-state-store';
+import type { BusinessActivities, BusinessResult } from './business-types';
+import {
+  activityLog,
+  idField,
+  loadStoredEvent,
+  metadataValue,
+  numberField,
+  objectField,
+  stringField,
+  type StoredEvent,
+} from './stored-event';
+import type { EventRef } from './types';
+
+export interface PaymentSessionDeps {
+  ledger: EventLedger;
+  businessModels: BusinessModels;
+  /** `db.models.Lock`: one writer per record (FerretDB updates are not isolated, see object-lock.ts). */
+  locks: LockModel;
+  /** `HOOKFLOW_SESSION_METADATA_KEY`; the built-in keys below are accepted as well. */
+  sessionMetadataKey: string;
+}
+
+/** Keys always accepted besides the configured one (`clausum_session_id`: Clausum-style integrations). */
+export const BUILT_IN_SESSION_METADATA_KEYS = ['hookflow_session_id', 'clausum_session_id'] as const;
+
+type SessionOutcome = 'session_linked' | 'session_failed' | 'no_session' | 'stale';
+
+/**
+ * Payment sessions: a merchant puts its session id into the Stripe metadata of the payment, and the
+ * charge or failed payment intent is linked back to it. The outbound `transaction.*` message is
+ * emitted for every such event, with `sessionId: null` when none is linked: the design table maps
+ * the event to the message unconditionally, and the merchant may track payments without sessions.
+ */
+export function createPaymentSessionActivities(
+  deps: PaymentSessionDeps,
+): Pick<BusinessActivities, 'linkPaymentSession' | 'failPaymentSession'> {
+  const { PaymentSession } = deps.businessModels;
+  const keys = [...new Set([deps.sessionMetadataKey, ...BUILT_IN_SESSION_METADATA_KEYS])];
+
+  /** Session fields (newest event wins) and its history entry, under the session's lock. */
+  function writeSession(
+    ref: EventRef,
+    event: StoredEvent,
+    sessionId: string,
+    status: SessionStatus,
+    fields: Record<string, unknown>,
+  ) {
+    const key = { tenantId: ref.tenantId, sessionId };
+    return withLock(deps.locks, `payment-session:${ref.tenantId}:${sessionId}`, async () => {
+      const write = await writeIfNotOlder(
+        PaymentSession,
+        key,
+        { created: event.created, eventId: event.id },
+        { ...fields, status, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
+      );
+      await appendHistoryOnce(PaymentSession, key, {
+        eventId: event.id,
+        type: event.type,
+        created: event.created,
+        stripeStatus: stringField(event.object, 'status'),
+      });
+      return write;
+    });
+  }
+
+  return {
+    async linkPaymentSession(ref: EventRef): Promise<BusinessResult> {
+      const event = await loadStoredEvent(deps.ledger, ref);
+      // https://docs.stripe.com/api/charges/object
+      const charge = event.object;
+      const chargeId = stringField(charge, 'id') ?? '';
+      const sessionId = metadataValue(charge, keys);
+      const fields = {
+        chargeId,
+        paymentIntentId: idField(charge, 'payment_intent'),
+        customerId: idField(charge, 'customer'),
+        amount: numberField(charge, 'amount'),
+        currency: stringField(charge, 'currency'),
+        failureCode: null,
+        declineCode: null,
+      };
+      let outcome: SessionOutcome = 'no_session';
+      if (sessionId) {
+        const write = await writeSession(ref, event, sessionId, 'succeeded', fields);
+        outcome = write === 'stale' ? 'stale' : 'session_linked';
+      }
+      activityLog('charge linked to payment session', { eventId: event.id, sessionId, outcome });
+      return {
+        outcome,
+        outbound: [
+          {
+            type: 'transaction.succeeded',
+            objectId: chargeId,
+            data: { sessionId, ...fields, status: 'succeeded', occurredAt: isoSeconds(event.created) },
+          },
+        ],
+      };
+    },
+
+    async failPaymentSession(ref: EventRef): Promise<BusinessResult> {
+      const event = await loadStoredEvent(deps.ledger, ref);
+      // https://docs.stripe.com/api/payment_intents/object#payment_intent_object-last_payment_error
+      const intent = event.object;
+      const intentId = stringField(intent, 'id') ?? '';
+      const sessionId = metadataValue(intent, keys);
+      const lastError = objectField(intent, 'last_payment_error');
+      const fields = {
+        chargeId: idField(intent, 'latest_charge') ?? idField(lastError, 'charge'),
+        paymentIntentId: intentId,
+        customerId: idField(intent, 'customer'),
+        amount: numberField(intent, 'amount'),
+        currency: stringField(intent, 'currency'),
+        // Codes only: `last_payment_error.message` is prose and `payment_method` carries billing details.
+        failureCode: stringField(lastError, 'code'),
+        declineCode: stringField(lastError, 'decline_code'),
+      };
+      let outcome: SessionOutcome = 'no_session';
+      if (sessionId) {
+        const write = await writeSession(ref, event, sessionId, 'failed', fields);
+        outcome = write === 'stale' ? 'stale' : 'session_failed';
+      }
+      activityLog('payment failure recorded', { eventId: event.id, sessionId, outcome });
+      return {
+        outcome,
+        outbound: [
+          {
+            type: 'transaction.failed',
+            objectId: intentId,
+            data: { sessionId, ...fields, status: 'failed', occurredAt: isoSeconds(event.created) },
+          },
+        ],
+      };
+    },
+  };
+}
+
+function isoSeconds(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}

@@ -1,0 +1,94 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { EventLedger } from '../src/db/event-ledger';
+import type { EventRef } from './types';
+
+/** The parts of a stored Stripe event the business activities read. */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  /** Unix seconds: the watermark that orders changes. */
+  created: number;
+  livemode: boolean;
+  object: StripeFields;
+}
+
+export type StripeFields = Record<string, unknown>;
+
+/**
+ * Reads the event by reference: payloads never travel through workflow history, the verified raw
+ * body in the ledger is the one source. A missing event cannot appear by retrying.
+ */
+export async function loadStoredEvent(ledger: EventLedger, ref: EventRef): Promise<StoredEvent> {
+  const stored = await ledger.find(ref.tenantId, ref.eventId);
+  if (!stored) {
+    throw ApplicationFailure.nonRetryable(
+      `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,
+      'EventNotStored',
+    );
+  }
+  const event = JSON.parse(stored.rawBody) as {
+    id: string;
+    type: string;
+    created: number;
+    livemode: boolean;
+    data: { object: StripeFields };
+  };
+  return {
+    id: event.id,
+    type: event.type,
+    created: event.created,
+    livemode: event.livemode,
+    object: event.data.object,
+  };
+}
+
+export function stringField(object: StripeFields | undefined, key: string): string | null {
+  const value = object?.[key];
+  return typeof value === 'string' && value.length > 0 ? value : null;
+}
+
+export function numberField(object: StripeFields | undefined, key: string): number | null {
+  const value = object?.[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+export function objectField(object: StripeFields | undefined, key: string): StripeFields | undefined {
+  const value = object?.[key];
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as StripeFields) : undefined;
+}
+
+/** An expandable Stripe field is either an id string or the expanded object. */
+export function idField(object: StripeFields | undefined, key: string): string | null {
+  const value = object?.[key];
+  if (typeof value === 'string') return value || null;
+  return stringField(objectField(object, key), 'id');
+}
+
+/** The first metadata value present among `keys` (Stripe metadata values are strings). */
+export function metadataValue(object: StripeFields | undefined, keys: readonly string[]): string | null {
+  const metadata = objectField(object, 'metadata');
+  for (const key of keys) {
+    const value = stringField(metadata, key)?.trim();
+    if (value) return value;
+  }
+  return null;
+}
+
+/** Unix seconds → Date, or null. */
+export function dateFromSeconds(seconds: number | null): Date | null {
+  return seconds === null ? null : new Date(seconds * 1000);
+}
+
+/**
+ * Temporal's activity logger when running inside an activity; silent when the functions are called
+ * directly (tests, scripts), so they never require an activity context.
+ */
+export function activityLog(message: string, meta: Record<string, unknown>): void {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return;
+  }
+  context.log.info(message, meta);
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import type { SecretBox } from '../tenants/secret-box';
+import type { EndpointDoc, OutboundModels } from './endpoint-model';
+import { assertUrlAllowed, type AllowList, type GuardOptions } from './ssrf-guard';
+
+/** Merchants switch to a rotated secret within this window; both are signed with meanwhile. */
+export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
+
+export class EndpointNotFound extends Error {
+  override readonly name = 'EndpointNotFound';
+}
+
+export class InvalidEndpoint extends Error {
+  override readonly name = 'InvalidEndpoint';
+}
+
+/** What callers see of an endpoint: never the secret, except right after it was created or rotated. */
+export interface EndpointView {
+  endpointId: string;
+  tenantId: string;
+  url: string;
+  eventTypes: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: Date;
+}
+
+export interface NewEndpoint {
+  tenantId: string;
+  url: string;
+  eventTypes: string[];
+  secret?: string;
+}
+
+export interface EndpointStoreDeps {
+  models: OutboundModels;
+  allow: AllowList;
+  /** AES-256-GCM under HOOKFLOW_MASTER_KEY; null when no key is configured (secrets then cannot be stored or read). */
+  secrets: SecretBox | null;
+  guard?: GuardOptions;
+}
+
+export class MasterKeyRequired extends Error {
+  override readonly name = 'MasterKeyRequired';
+}
+
+/**
+ * Standard Webhooks secrets are `whsec_` + base64 of 24–64 random bytes; 32 bytes match the
+ * HMAC-SHA256 key size.
+ */
+export function generateSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+/** `*` matches everything, `dispute.*` every type under `dispute.`, anything else exactly. */
+export function matchesEventType(patterns: readonly string[], type: string): boolean {
+  return patterns.some(
+    (pattern) =>
+      pattern === '*' || pattern === type || (pattern.endsWith('.*') && type.startsWith(pattern.slice(0, -1))),
+  );
+}
+
+export function createEndpointStore(deps: EndpointStoreDeps) {
+  const { OutboundEndpoint } = deps.models;
+  // The endpoint id is bound to each sealed secret (AES-GCM additional data): a secret copied onto
+  // another endpoint's row does not open.
+  const box = () => {
+    if (!deps.secrets) {
+      throw new MasterKeyRequired('HOOKFLOW_MASTER_KEY is not set: outbound endpoint secrets are encrypted with it');
+    }
+    return deps.secrets;
+  };
+  const seal = (endpointId: string, secret: string) => box().seal(secret, `outbound-endpoint:${endpointId}`);
+  const open = (endpointId: string, sealed: string) => box().open(sealed, `outbound-endpoint:${endpointId}`);
+
+  return {
+    /** Registers an endpoint after the SSRF check; returns it with its secret (shown once). */
+    async create(input: NewEndpoint): Promise<EndpointView & { secret: string }> {
+      const target = await assertUrlAllowed(input.url, deps.allow, deps.guard);
+      const eventTypes = validEventTypes(input.eventTypes);
+      const secret = input.secret ?? generateSecret();
+      validSecret(secret);
+      const now = new Date();
+      const endpointId = `ep_${randomBytes(12).toString('hex')}`;
+      const doc = await OutboundEndpoint.create({
+        endpointId,
+        tenantId: input.tenantId,
+        url: target.url.href,
+        eventTypes,
+        secret: seal(endpointId, secret),
+        enabled: true,
+        createdAt: now,
+        updatedAt: now,
+      });
+      return { ...view(doc.toObject()), secret };
+    },
+
+    async list(tenantId?: string): Promise<EndpointView[]> {
+      const docs = await OutboundEndpoint.find(tenantId ? { tenantId } : {})
+        .sort({ createdAt: 1 })
+        .lean();
+      return docs.map(view);
+    },
+
+    async get(endpointId: string): Promise<EndpointView> {
+      return view(await mustLoad(endpointId));
+    },
+
+    /** Enabled endpoints of a tenant that subscribe to an outbound type. */
+    async matching(tenantId: string, type: string): Promise<EndpointView[]> {
+      const docs = await OutboundEndpoint.find({ tenantId, enabled: true }).sort({ createdAt: 1 }).lean();
+      return docs.filter((doc) => matchesEventType(doc.eventTypes, type)).map(view);
+    },
+
+    async setEnabled(endpointId: string, enabled: boolean, reason: string | null = null): Promise<EndpointView> {
+      const result = await OutboundEndpoint.updateOne(
+        { endpointId },
+        { $set: { enabled, disabledReason: enabled ? null : (reason ?? 'disabled'), updatedAt: new Date() } },
+      );
+      if (result.matchedCount === 0) throw new EndpointNotFound(`no endpoint ${endpointId}`);
+      return view(await mustLoad(endpointId));
+    },
+
+    /** New secret now; the old one keeps being signed with for ROTATION_OVERLAP_MS. */
+    async rotateSecret(endpointId: string, secret = generateSecret()): Promise<EndpointView & { secret: string }> {
+      validSecret(secret);
+      const current = await mustLoad(endpointId);
+      const now = new Date();
+      await OutboundEndpoint.updateOne(
+        { endpointId },
+        {
+          $set: {
+            secret: seal(endpointId, secret),
+            previousSecret: current.secret,
+            previousSecretExpiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS),
+            updatedAt: now,
+          },
+        },
+      );
+      return { ...view(current), secret };
+    },
+
+    /** The secrets a delivery is signed with right now (current first). */
+    async signingSecrets(endpointId: string, now = new Date()): Promise<string[]> {
+      const doc = await mustLoad(endpointId);
+      const secrets = [open(endpointId, doc.secret)];
+      if (doc.previousSecret && doc.previousSecretExpiresAt && doc.previousSecretExpiresAt > now) {
+        secrets.push(open(endpointId, doc.previousSecret));
+      }
+      return secrets;
+    },
+
+    /** The stored document (url, enabled flag, sealed secrets), or null; for the delivery activity. */
+    async load(endpointId: string): Promise<EndpointDoc | null> {
+      return OutboundEndpoint.findOne({ endpointId }).lean();
+    },
+  };
+
+  async function mustLoad(endpointId: string): Promise<EndpointDoc> {
+    const doc = await OutboundEndpoint.findOne({ endpointId }).lean();
+    if (!doc) throw new EndpointNotFound(`no endpoint ${endpointId}`);
+    return doc;
+  }
+}
+
+export type EndpointStore = ReturnType<typeof createEndpointStore>;
+
+function view(doc: EndpointDoc): EndpointView {
+  return {
+    endpointId: doc.endpointId,
+    tenantId: doc.tenantId,
+    url: doc.url,
+    eventTypes: [...doc.eventTypes],
+    enabled: doc.enabled,
+    disabledReason: doc.disabledReason ?? null,
+    createdAt: doc.createdAt,
+  };
+}
+
+function validEventTypes(eventTypes: string[]): string[] {
+  const cleaned = eventTypes.map((type) => type.trim()).filter((type) => type.length > 0);
+  if (cleaned.length === 0)
+    throw new InvalidEndpoint('at least one event type is required (e.g. dispute.*,case.created)');
+  for (const type of cleaned) {
+    if (!/^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$/.test(type)) {
+      throw new InvalidEndpoint(`invalid event type filter "${type}": use a type, a prefix ending in .* or *`);
+    }
+  }
+  return cleaned;
+}
+
+function validSecret(secret: string): void {
+  const key = secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : null;
+  if (!key || key.length < 24 || key.length > 64) {
+    throw new InvalidEndpoint('the secret must be whsec_ followed by base64 of 24 to 64 random bytes');
+  }
+}
