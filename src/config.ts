@@ -93,7 +93,7 @@ const envSchema = z.object({
    */
   CLERK_SECRET_KEY: optionalString,
   /** Clerk Backend API base URL; tests point it at a local fake. */
-  CLERK_API_URL: z.httpUrl().default('https://api.clerk.com'),
+  CLERK_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.clerk.com'),
   /**
    * Clerk requests per second the worker may make (Clerk allows 100 per 10 s on development
    * instances, 1,000 per 10 s in production: https://clerk.com/docs/backend-requests/resources/rate-limits).

@@ -10,6 +10,7 @@ import { startWorker } from '../processes/worker';
 import { installTemporalLogging } from '../temporal/runtime-logging';
 import { REPO_ROOT, VERSION } from '../version';
 import { closeOnSignals } from './shutdown';
+import { endpointsCommand } from './endpoints-command';
 import { tenantsCommand } from './tenants-command';
 import { triggerCommand } from './trigger-command';
 
@@ -55,6 +56,7 @@ program
   });
 
 program.addCommand(tenantsCommand());
+program.addCommand(endpointsCommand());
 program.addCommand(triggerCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {

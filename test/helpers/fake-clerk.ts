@@ -11,6 +11,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: unknown;
+  /** Date.now() when the request arrived. */
+  at: number;
 }
 
 export interface ScriptedResponse {
@@ -42,7 +44,7 @@ export async function startFakeClerk(): Promise<FakeClerk> {
       const text = Buffer.concat(chunks).toString('utf8');
       const path = new URL(req.url ?? '/', 'http://fake').pathname;
       const method = req.method ?? 'GET';
-      requests.push({ method, path, headers: req.headers, body: text ? JSON.parse(text) : null });
+      requests.push({ method, path, headers: req.headers, body: text ? JSON.parse(text) : null, at: Date.now() });
 
       const scripted = scripts.find(
         (entry) =>
