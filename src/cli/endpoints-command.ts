@@ -1,6 +1,4 @@
 import { Command } from 'commander';
-import { loadConfig } from '../config';
-import { connectDatabase } from '../db/connection';
 import { bindOutboundModels, ensureOutboundIndexes } from '../outbound/endpoint-model';
 import {
   createEndpointStore,
@@ -12,13 +10,9 @@ import {
 } from '../outbound/endpoint-store';
 import { OutboundDestinationRefused, parseAllowList } from '../outbound/ssrf-guard';
 import { createSecretBox } from '../tenants/secret-box';
+import { storeCommandRunner, type StoreCommandIo } from './store-command';
 
-export interface EndpointsCommandDeps {
-  /** Environment to load the config from; tests pass their own. */
-  env?: NodeJS.ProcessEnv;
-  write?: (text: string) => void;
-  writeError?: (text: string) => void;
-}
+export type EndpointsCommandDeps = StoreCommandIo;
 
 /** Operator mistakes: answered with one line and exit code 1, not a stack trace. */
 const USER_ERRORS = [OutboundDestinationRefused, InvalidEndpoint, EndpointNotFound, MasterKeyRequired];
@@ -29,26 +23,19 @@ const USER_ERRORS = [OutboundDestinationRefused, InvalidEndpoint, EndpointNotFou
  * HOOKFLOW_OUTBOUND_ALLOW covers them. A signing secret is printed only when created or rotated.
  */
 export function endpointsCommand(deps: EndpointsCommandDeps = {}): Command {
-  const write = deps.write ?? ((text: string) => process.stdout.write(text));
-  const writeError = deps.writeError ?? ((text: string) => process.stderr.write(text));
-  const withStore = async (run: (store: EndpointStore) => Promise<void>) => {
-    const config = loadConfig(deps.env ?? process.env);
-    const db = await connectDatabase(config.mongoUrl);
-    try {
-      const models = bindOutboundModels(db.connection);
-      await ensureOutboundIndexes(models);
-      const secrets = config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null;
-      await run(createEndpointStore({ models, allow: parseAllowList(config.outbound.allow.join(',')), secrets }));
-    } catch (error) {
-      if (!USER_ERRORS.some((type) => error instanceof type)) throw error;
-      writeError(`hookflow endpoints: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    } finally {
-      await db.close();
-    }
-  };
-  const output = (json: boolean | undefined, value: unknown, text: string) =>
-    write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+  const { withStore, output } = storeCommandRunner<EndpointStore>(
+    {
+      name: 'endpoints',
+      userErrors: USER_ERRORS,
+      async open(db, config) {
+        const models = bindOutboundModels(db.connection);
+        await ensureOutboundIndexes(models);
+        const secrets = config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null;
+        return createEndpointStore({ models, allow: parseAllowList(config.outbound.allow.join(',')), secrets });
+      },
+    },
+    deps,
+  );
 
   const endpoints = new Command('endpoints').description('manage outbound webhook endpoints of tenants');
 

@@ -1,16 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, requireMasterKey } from '../config';
-import { connectDatabase } from '../db/connection';
+import { requireMasterKey } from '../config';
 import type { StripeEnvironment } from '../receiver/tenants';
 import { generateApiKey } from '../tenants/api-key';
 import { openTenantStore } from '../tenants/open-tenants';
 import { TenantStoreError, type TenantStore, type TenantView } from '../tenants/tenant-store';
+import { storeCommandRunner, type StoreCommandIo } from './store-command';
 
-export interface TenantsCommandDeps {
-  /** Environment to load the config from; tests pass their own. */
-  env?: NodeJS.ProcessEnv;
-  write?: (text: string) => void;
-}
+export type TenantsCommandDeps = StoreCommandIo;
 
 /**
  * `hookflow tenants …`: the operator's way to add tenants and rotate their Stripe signing secrets.
@@ -18,24 +14,15 @@ export interface TenantsCommandDeps {
  * api key is shown, once, because only its hash is kept.
  */
 export function tenantsCommand(deps: TenantsCommandDeps = {}): Command {
-  const write = deps.write ?? ((text: string) => process.stdout.write(text));
-  const withStore = async (run: (store: TenantStore) => Promise<void>) => {
-    const config = loadConfig(deps.env ?? process.env);
-    requireMasterKey(config); // before connecting: the likeliest mistake is answered at once
-    const db = await connectDatabase(config.mongoUrl);
-    try {
-      await run(await openTenantStore(db.connection, config));
-    } catch (error) {
-      if (!(error instanceof TenantStoreError)) throw error;
-      // An operator mistake (duplicate id, bad secret): say what is wrong, without a stack trace.
-      process.stderr.write(`hookflow tenants: ${error.message}\n`);
-      process.exitCode = 1;
-    } finally {
-      await db.close();
-    }
-  };
-  const output = (json: boolean | undefined, value: unknown, text: string) =>
-    write(json ? `${JSON.stringify(value, null, 2)}\n` : `${text}\n`);
+  const { withStore, output } = storeCommandRunner<TenantStore>(
+    {
+      name: 'tenants',
+      precheck: requireMasterKey,
+      userErrors: [TenantStoreError],
+      open: (db, config) => openTenantStore(db.connection, config),
+    },
+    deps,
+  );
 
   const tenants = new Command('tenants').description(
     'manage tenants kept in the database: Stripe signing secrets per environment, api key, Clerk settings',
