@@ -1,3 +1,4 @@
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import autocannon from 'autocannon';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -124,6 +125,8 @@ function round(value: number): number {
 }
 
 async function main() {
+  // Worker chatter (activity logs at INFO) would bury the figures; warnings still show.
+  Runtime.install({ logger: new DefaultLogger('WARN') });
   const options = new Command()
     .option('--events <n>', 'signed unique events per run', '500')
     .option('--connections <n>', 'concurrent connections', '10')
