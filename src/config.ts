@@ -81,6 +81,12 @@ const envSchema = z.object({
   STATE_RESOURCES: z.string().default('*'),
   /** What happens to events of resources not selected above. */
   STATE_UNSELECTED: z.enum(['store', 'skip', 'fail']).default('store'),
+  /**
+   * Milliseconds a delivery waits for its workflow start before answering 200 anyway: the event is
+   * already stored, the start goes on in the background, and the reconciler backs it up. Keeps
+   * Stripe's 2xx fast when Temporal is slow.
+   */
+  WORKFLOW_START_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
   /** Seconds a stored event may wait for its workflow before the reconciler starts it. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().positive().default(30),
   /** How often the worker's reconciler looks for stored events whose workflow never started. */
@@ -121,7 +127,7 @@ const envSchema = z.object({
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; bodyLimitBytes: number };
+  http: { host: string; port: number; bodyLimitBytes: number; startWaitMs: number };
   logLevel: string;
   mongoUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string };
@@ -152,7 +158,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const resources = e.STATE_RESOURCES.trim() === '*' ? '*' : csvList(e.STATE_RESOURCES);
   return {
     env: e.NODE_ENV,
-    http: { host: e.HOST, port: e.PORT, bodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES },
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      bodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+      startWaitMs: e.WORKFLOW_START_WAIT_MS,
+    },
     logLevel: e.LOG_LEVEL,
     mongoUrl: e.MONGO_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },

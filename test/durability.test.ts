@@ -43,6 +43,7 @@ describe('durability when a dependency is down', () => {
         startWorkflow: temporalDown,
         readiness: {},
         bodyLimitBytes: 1024 * 1024,
+        startWaitMs: 2000,
         toleranceSeconds: 300,
       }),
     );
@@ -67,6 +68,29 @@ describe('durability when a dependency is down', () => {
     assert.ok(await hookflow.db.models.ObjectState.findOne({ objectId: event.data.object.id }).lean());
   });
 
+  it('answers 200 without waiting for a workflow start that hangs, leaving the event to the reconciler', async () => {
+    const url = await listen(
+      createApp({
+        log,
+        ledger: new EventLedger(hookflow.db.models),
+        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
+        startWorkflow: () => new Promise<never>(() => undefined),
+        readiness: {},
+        bodyLimitBytes: 1024 * 1024,
+        startWaitMs: 100,
+        toleranceSeconds: 300,
+      }),
+    );
+    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+
+    const response = await deliverEvent(url, event, SECRET_A);
+
+    assert.equal(response.status, 200);
+    assert.equal(response.body.duplicate, false);
+    const stored = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();
+    assert.equal(stored?.status, 'received', 'stored, waiting for the reconciler');
+  });
+
   it('answers 503 and stores nothing when MongoDB is unreachable, so Stripe retries', async () => {
     const db = await connectDatabase(hookflow.config.mongoUrl);
     await db.close();
@@ -81,6 +105,7 @@ describe('durability when a dependency is down', () => {
         },
         readiness: {},
         bodyLimitBytes: 1024 * 1024,
+        startWaitMs: 2000,
         toleranceSeconds: 300,
       }),
     );

@@ -40,6 +40,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
     bodyLimitBytes: config.http.bodyLimitBytes,
+    startWaitMs: config.http.startWaitMs,
     toleranceSeconds: config.stripe.toleranceSeconds,
     adminApi: { models: bindBusinessModels(db.connection), adminToken: config.adminToken },
   });

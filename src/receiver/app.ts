@@ -17,6 +17,7 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  startWaitMs: number;
   /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
   adminApi?: AdminApiDeps;
 }

@@ -19,6 +19,8 @@ export interface StripeWebhookDeps {
   metrics: ReceiverMetrics;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** How long a delivery waits for its workflow start before answering anyway (the start goes on). */
+  startWaitMs: number;
 }
 
 /**
@@ -58,12 +60,12 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
       }
 
       if (recorded.needsStart) {
-        try {
-          await deps.startWorkflow({ tenantId: tenant.tenantId, summary });
-        } catch (error) {
-          // Stored is enough to acknowledge: the worker's reconciler starts it once Temporal answers.
+        // Stored is enough to acknowledge: if the start fails, or is slow (a busy Temporal), Stripe
+        // still gets its fast 2xx and the worker's reconciler starts the workflow later.
+        const start = deps.startWorkflow({ tenantId: tenant.tenantId, summary }).catch((error: unknown) => {
           deps.log.warn({ err: error, eventId: event.id }, 'workflow start deferred to the reconciler');
-        }
+        });
+        await Promise.race([start, delay(deps.startWaitMs)]);
       }
       result = recorded.duplicate ? 'duplicate' : 'accepted';
       deps.log.info(
@@ -89,6 +91,10 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     };
   });
   return router;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function selectorOf(ctx: Context): TenantSelector {
