@@ -1,6 +1,6 @@
 import type { Models } from '../src/db/models';
 import { withLock } from '../src/db/object-lock';
-import { replaceChildren, writeIfNotOlder, type Watermark } from '../src/db/object-state-store';
+import { replaceChildren, writeStateIfNotOlder, type Watermark } from '../src/db/object-state-store';
 import type { EventSummary } from '../src/stripe/event-summary';
 import type { StateOutcome } from './types';
 
@@ -36,9 +36,11 @@ export async function applyObjectState(models: Models, input: ApplyStateInput): 
 async function applyLocked(models: Models, input: ApplyStateInput): Promise<ApplyStateResult> {
   const { tenantId, summary, object } = input;
   const mark: Watermark = { created: summary.created, eventId: summary.eventId };
-  const outcome = await writeIfNotOlder(
-    models.ObjectState,
-    { tenantId, resource: summary.resource, objectId: summary.objectId },
+  const listName = summary.objectType ? FAN_OUT_LISTS[summary.objectType] : undefined;
+  const children = listName ? listItems(object[listName]) : null;
+  const write = await writeStateIfNotOlder(
+    models,
+    { tenantId, resource: summary.resource, objectId: summary.objectId! },
     mark,
     {
       objectType: summary.objectType ?? summary.resource,
@@ -51,21 +53,19 @@ async function applyLocked(models: Models, input: ApplyStateInput): Promise<Appl
       changeType: changeTypeOf(summary.type),
       previousAttributes: input.previousAttributes ? JSON.stringify(input.previousAttributes) : null,
       source: 'webhook',
+      childIds: children?.map((item) => item.id) ?? [],
       updatedAt: new Date(),
     },
   );
-  if (outcome === 'stale') return { outcome, children: 0 };
-
-  const listName = summary.objectType ? FAN_OUT_LISTS[summary.objectType] : undefined;
-  const list = listName ? listItems(object[listName]) : null;
-  if (!listName || list === null) return { outcome, children: 0 };
+  if (write.outcome === 'stale' || !listName || children === null) return { outcome: write.outcome, children: 0 };
   await replaceChildren(
     models,
     { tenantId, parentResource: summary.resource, parentId: summary.objectId!, list: listName },
     mark,
-    list.map((item) => ({ childId: item.id, state: JSON.stringify(item) })),
+    children.map((item) => ({ childId: item.id, state: JSON.stringify(item) })),
+    write.previousChildIds,
   );
-  return { outcome, children: list.length };
+  return { outcome: write.outcome, children: children.length };
 }
 
 /** `invoice.payment_failed` → `payment_failed`; the last segment names the change. */

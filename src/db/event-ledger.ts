@@ -1,5 +1,5 @@
 import type { EventSummary } from '../stripe/event-summary';
-import { isDuplicateKeyError, type EventStatus, type Models, type StripeEventDoc } from './models';
+import { eventKey, isDuplicateKeyError, type EventStatus, type Models, type StripeEventDoc } from './models';
 
 export interface RecordReceivedInput {
   tenantId: string;
@@ -25,6 +25,7 @@ export class EventLedger {
     const { tenantId, summary } = input;
     try {
       await this.models.StripeEvent.create({
+        _id: eventKey(tenantId, summary.eventId),
         tenantId,
         eventId: summary.eventId,
         type: summary.type,
@@ -44,14 +45,14 @@ export class EventLedger {
       if (!isDuplicateKeyError(error)) throw error;
     }
     // Read only: the event's workflow may be updating this document right now (see models.ts).
-    const existing = await this.models.StripeEvent.findOne({ tenantId, eventId: summary.eventId })
+    const existing = await this.models.StripeEvent.findOne({ _id: eventKey(tenantId, summary.eventId) })
       .select({ status: 1 })
       .lean();
     return { duplicate: true, needsStart: existing?.status === 'received' };
   }
 
   async find(tenantId: string, eventId: string): Promise<StripeEventDoc | null> {
-    return this.models.StripeEvent.findOne({ tenantId, eventId }).lean();
+    return this.models.StripeEvent.findOne({ _id: eventKey(tenantId, eventId) }).lean();
   }
 
   async markStatus(
@@ -62,7 +63,7 @@ export class EventLedger {
   ): Promise<void> {
     const terminal = status === 'processed' || status === 'failed';
     await this.models.StripeEvent.updateOne(
-      { tenantId, eventId },
+      { _id: eventKey(tenantId, eventId) },
       { $set: { status, ...fields, ...(terminal ? { processedAt: new Date() } : {}) } },
     );
   }

@@ -1,40 +1,85 @@
 import type { Model } from 'mongoose';
 import type { StateOutcome } from '../../activities/types';
-import type { Models } from './models';
+import { objectChildKey, objectStateKey, type Models } from './models';
 
 export interface Watermark {
   created: number;
   eventId: string;
 }
 
-type WriteResult = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+export interface ObjectKey {
+  tenantId: string;
+  resource: string;
+  objectId: string;
+}
+
+export interface StateWrite {
+  outcome: Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+  /** Fan-out child ids the row listed before this write (to remove the ones no longer listed). */
+  previousChildIds: string[];
+}
+
+type WriteOutcome = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+
+interface Watermarked {
+  watermarkCreated: number;
+  watermarkEventId: string;
+}
 
 /**
- * Writes `doc` at `key` unless the stored row carries a newer watermark.
- * Callers hold the object's lock (see object-lock.ts): compare-then-write is only safe serialised.
+ * Writes `doc` at `key` unless the stored row carries a newer watermark, and returns what the row
+ * held before (its watermark plus the `extra` fields asked for). Callers hold the row's lock (see
+ * object-lock.ts): compare-then-write is only safe serialised.
  */
-export async function writeIfNotOlder(
-  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by two schemas
+async function compareAndWrite(
+  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by several schemas
   key: Record<string, unknown>,
   mark: Watermark,
   doc: Record<string, unknown>,
-): Promise<WriteResult> {
+  extra: string[] = [],
+): Promise<{ outcome: WriteOutcome; previous: (Watermarked & Record<string, unknown>) | null }> {
   const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  const current = await model
-    .findOne(key)
-    .select({ watermarkCreated: 1, watermarkEventId: 1 })
-    .lean<{ watermarkCreated: number; watermarkEventId: string }>();
-  if (current === null) {
+  const projection = Object.fromEntries(['watermarkCreated', 'watermarkEventId', ...extra].map((name) => [name, 1]));
+  const previous = await model.findOne(key).select(projection).lean<Watermarked & Record<string, unknown>>();
+  if (previous === null) {
     await model.create({ ...key, ...fields });
-    return 'applied';
+    return { outcome: 'applied', previous };
   }
-  if (current.watermarkCreated > mark.created) return 'stale';
+  if (previous.watermarkCreated > mark.created) return { outcome: 'stale', previous };
   // Same second, other event: Stripe gives no order within a second, so the later arrival wins
   // and the row is flagged rather than the change silently dropped. The same event again
   // (activity retry, re-run) is an idempotent rewrite.
-  const tie = current.watermarkCreated === mark.created && current.watermarkEventId !== mark.eventId;
-  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : { ...fields, sameSecondTie: false } });
-  return tie ? 'tie' : 'applied';
+  const tie = previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId;
+  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : fields });
+  return { outcome: tie ? 'tie' : 'applied', previous };
+}
+
+/** The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …). */
+export async function writeIfNotOlder(
+  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by several schemas
+  key: Record<string, unknown>,
+  mark: Watermark,
+  doc: Record<string, unknown>,
+): Promise<WriteOutcome> {
+  return (await compareAndWrite(model, key, mark, doc)).outcome;
+}
+
+/** An object's state row, addressed by `_id` (see models.ts on FerretDB), with its previous children. */
+export async function writeStateIfNotOlder(
+  models: Models,
+  key: ObjectKey,
+  mark: Watermark,
+  doc: Record<string, unknown> & { childIds: string[] },
+): Promise<StateWrite> {
+  const _id = objectStateKey(key.tenantId, key.resource, key.objectId);
+  const { outcome, previous } = await compareAndWrite(
+    models.ObjectState,
+    { _id },
+    mark,
+    { ...key, sameSecondTie: false, ...doc },
+    ['childIds'],
+  );
+  return { outcome, previousChildIds: (previous?.childIds as string[] | undefined) ?? [] };
 }
 
 export interface ChildRecord {
@@ -44,22 +89,28 @@ export interface ChildRecord {
 
 /**
  * Replaces the children of one nested list of a parent (`invoice.lines`, …) with `children`:
- * upserts each, then removes the ones the newer parent no longer lists. Runs under the parent's
- * lock, after the parent's own write was accepted.
+ * upserts each, then removes the ones the previous state listed and this one no longer does.
+ * Runs under the parent's lock, after the parent's own write was accepted. Every write is by
+ * `_id` (see models.ts on FerretDB).
  */
 export async function replaceChildren(
   models: Models,
   parent: { tenantId: string; parentResource: string; parentId: string; list: string },
   mark: Watermark,
   children: ChildRecord[],
+  previousChildIds: string[],
 ): Promise<void> {
   const { tenantId, parentId, list } = parent;
   for (const [position, child] of children.entries()) {
     await models.ObjectChild.updateOne(
-      { tenantId, parentId, list, childId: child.childId },
+      { _id: objectChildKey(tenantId, parentId, list, child.childId) },
       {
         $set: {
+          tenantId,
           parentResource: parent.parentResource,
+          parentId,
+          list,
+          childId: child.childId,
           position,
           state: child.state,
           watermarkCreated: mark.created,
@@ -69,10 +120,8 @@ export async function replaceChildren(
       { upsert: true },
     );
   }
-  await models.ObjectChild.deleteMany({
-    tenantId,
-    parentId,
-    list,
-    childId: { $nin: children.map((child) => child.childId) },
-  });
+  const kept = new Set(children.map((child) => child.childId));
+  for (const childId of previousChildIds.filter((id) => !kept.has(id))) {
+    await models.ObjectChild.deleteOne({ _id: objectChildKey(tenantId, parentId, list, childId) });
+  }
 }
