@@ -99,8 +99,10 @@ export function createClerkSyncActivities(
   }
 
   /**
-   * The organization of a subscription: explicit metadata on the subscription first, then the link
-   * a checkout recorded for its customer, then a cache row already carrying the subscription.
+   * The organization of a subscription: explicit metadata on the subscription first, then a cache
+   * row already carrying the subscription, then the link a checkout recorded for its customer —
+   * only when that checkout bought this very subscription (a customer may buy for several
+   * organizations; its latest link must not capture another subscription's events).
    */
   async function resolveOrganization(
     tenantId: string,
@@ -108,18 +110,23 @@ export function createClerkSyncActivities(
   ): Promise<{ organizationId: string; userId: string | null } | null> {
     const userFromMetadata = clerkUserId(metadataValue(subscription, USER_METADATA_KEYS));
     const fromMetadata = clerkOrganizationId(metadataValue(subscription, ORGANIZATION_METADATA_KEYS));
+    const subscriptionId = stringField(subscription, 'id');
     const customerId = idField(subscription, 'customer');
-    const link = customerId ? await CustomerLink.findOne({ tenantId, stripeCustomerId: customerId }).lean() : null;
+    const found = customerId ? await CustomerLink.findOne({ tenantId, stripeCustomerId: customerId }).lean() : null;
+    const link = found && found.stripeSubscriptionId === subscriptionId ? found : null;
     if (fromMetadata) {
       const userId = link?.organizationId === fromMetadata ? (link.userId ?? null) : null;
       return { organizationId: fromMetadata, userId: userFromMetadata ?? userId };
     }
-    if (link) return { organizationId: link.organizationId, userId: userFromMetadata ?? link.userId ?? null };
-    const subscriptionId = stringField(subscription, 'id');
     const cached = subscriptionId
       ? await OrganizationSubscription.findOne({ tenantId, stripeSubscriptionId: subscriptionId }).lean()
       : null;
-    return cached ? { organizationId: cached.organizationId, userId: userFromMetadata } : null;
+    if (cached) {
+      const userId = link?.organizationId === cached.organizationId ? (link.userId ?? null) : null;
+      return { organizationId: cached.organizationId, userId: userFromMetadata ?? userId };
+    }
+    if (link) return { organizationId: link.organizationId, userId: userFromMetadata ?? link.userId ?? null };
+    return null;
   }
 
   return {

@@ -1,6 +1,6 @@
 import type { Models } from '../src/db/models';
 import { withLock } from '../src/db/object-lock';
-import { replaceChildren, writeStateIfNotOlder, type Watermark } from '../src/db/object-state-store';
+import { replaceChildren, settleChildIds, writeStateIfNotOlder, type Watermark } from '../src/db/object-state-store';
 import type { EventSummary } from '../src/stripe/event-summary';
 import type { StateOutcome } from './types';
 
@@ -38,6 +38,7 @@ async function applyLocked(models: Models, input: ApplyStateInput): Promise<Appl
   const mark: Watermark = { created: summary.created, eventId: summary.eventId };
   const listName = summary.objectType ? FAN_OUT_LISTS[summary.objectType] : undefined;
   const children = listName ? listItems(object[listName]) : null;
+  const childIds = children?.map((item) => item.id) ?? [];
   const write = await writeStateIfNotOlder(
     models,
     { tenantId, resource: summary.resource, objectId: summary.objectId! },
@@ -53,7 +54,7 @@ async function applyLocked(models: Models, input: ApplyStateInput): Promise<Appl
       changeType: changeTypeOf(summary.type),
       previousAttributes: input.previousAttributes ? JSON.stringify(input.previousAttributes) : null,
       source: 'webhook',
-      childIds: children?.map((item) => item.id) ?? [],
+      childIds,
       updatedAt: new Date(),
     },
   );
@@ -65,6 +66,7 @@ async function applyLocked(models: Models, input: ApplyStateInput): Promise<Appl
     children.map((item) => ({ childId: item.id, state: JSON.stringify(item) })),
     write.previousChildIds,
   );
+  await settleChildIds(models, { tenantId, resource: summary.resource, objectId: summary.objectId! }, childIds);
   return { outcome: write.outcome, children: children.length };
 }
 

@@ -172,6 +172,40 @@ describe('business handlers, end to end from a signed delivery', () => {
     assert.equal(clerk.requests.filter((request) => request.path === path).length, 1, 'a 404 is not retried');
   });
 
+  it('cancels the organization that bought the subscription when its customer later bought for another one', async () => {
+    const customerId = uniqueId('cus');
+    const [orgA, orgB, subA, subB] = [uniqueId('org'), uniqueId('org'), uniqueId('sub'), uniqueId('sub')];
+    const now = Math.floor(Date.now() / 1000);
+    const checkout = (organizationId: string, subscriptionId: string, created: number) =>
+      stripeEvent(
+        'checkout.session.completed',
+        stripeObject('checkout.session', {
+          id: uniqueId('cs_test'),
+          mode: 'subscription',
+          payment_status: 'paid',
+          client_reference_id: organizationId,
+          customer: customerId,
+          subscription: subscriptionId,
+          metadata: {},
+        }),
+        { created },
+      );
+    await process(checkout(orgA, subA, now - 20));
+    await process(checkout(orgB, subB, now - 10));
+    clerk.reset();
+
+    const deleted = stripeObject('subscription', { id: subA, customer: customerId, status: 'canceled', metadata: {} });
+    await process(stripeEvent('customer.subscription.deleted', deleted, { created: now }));
+
+    assert.deepEqual(
+      clerk.requests.map((request) => request.path),
+      [`/v1/organizations/${orgA}/metadata`],
+    );
+    assert.deepEqual(clerk.requests[0]?.body, {
+      public_metadata: { stripeCustomerId: customerId, stripeSubscriptionId: subA, subscriptionStatus: 'cancelled' },
+    });
+  });
+
   it('opens a dispute case, updates and resolves it, and sends the dispute messages in order', async () => {
     const disputeId = uniqueId('dp');
     const chargeId = uniqueId('ch');

@@ -35,14 +35,21 @@ export interface LockOptions {
   waitMs?: number;
 }
 
+/**
+ * The lease outlives the activity that takes the lock (start-to-close 1 minute) by a margin, so a
+ * timed-out attempt that is still running cannot lose its lock to its own retry.
+ */
+export const DEFAULT_LEASE_MS = 3 * 60_000;
+
 export async function withLock<T>(
   locks: LockModel,
   key: string,
   work: () => Promise<T>,
   options: LockOptions = {},
 ): Promise<T> {
-  const leaseMs = options.leaseMs ?? 60_000;
-  const deadline = Date.now() + (options.waitMs ?? 20_000);
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const waitMs = options.waitMs ?? 20_000;
+  const deadline = Date.now() + waitMs;
   const owner = randomUUID();
   for (let attempt = 0; ; attempt++) {
     try {
@@ -51,11 +58,10 @@ export async function withLock<T>(
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
-    // A holder that died keeps the lock only until its lease runs out.
-    await locks.deleteOne({ _id: key, expiresAt: { $lt: new Date() } });
+    await releaseIfExpired(locks, key);
     if (Date.now() > deadline) {
       // Thrown to the activity: Temporal retries it later rather than this code spinning forever.
-      throw new LockBusyError(`lock ${key} still held after ${options.waitMs ?? 20_000} ms`);
+      throw new LockBusyError(`lock ${key} still held after ${waitMs} ms`);
     }
     await new Promise((resolve) =>
       setTimeout(resolve, Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())),
@@ -66,4 +72,25 @@ export async function withLock<T>(
   } finally {
     await locks.deleteOne({ _id: key, owner });
   }
+}
+
+/**
+ * A holder that died keeps the lock only until its lease runs out. Taking it over is itself
+ * fenced with a unique insert (`<key>#expired#<owner>`): only one waiter removes a given expired
+ * lock, so no waiter can delete a lock another has just taken (a conditional delete is not atomic
+ * on FerretDB).
+ */
+async function releaseIfExpired(locks: LockModel, key: string): Promise<void> {
+  const current = await locks.findOne({ _id: key }).lean();
+  if (!current || current.expiresAt.getTime() >= Date.now()) return;
+  const fence = `${key}#expired#${current.owner}`;
+  try {
+    await locks.create({ _id: fence, owner: current.owner, expiresAt: new Date(Date.now() + 60_000) });
+  } catch (error) {
+    if (isDuplicateKeyError(error)) return; // another waiter is removing it
+    throw error;
+  }
+  // The fence stays: one small document per taken-over lock (rare: a crashed holder) guarantees
+  // that no later waiter acts on the same expired lock again.
+  await locks.deleteOne({ _id: key, owner: current.owner });
 }

@@ -27,41 +27,29 @@ interface Watermarked {
 }
 
 /**
- * Writes `doc` at `key` unless the stored row carries a newer watermark, and returns what the row
- * held before (its watermark plus the `extra` fields asked for). Callers hold the row's lock (see
+ * The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …): writes
+ * `doc` at `key` unless the stored row carries a newer watermark. Callers hold the row's lock (see
  * object-lock.ts): compare-then-write is only safe serialised.
  */
-async function compareAndWrite(
-  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by several schemas
-  key: Record<string, unknown>,
-  mark: Watermark,
-  doc: Record<string, unknown>,
-  extra: string[] = [],
-): Promise<{ outcome: WriteOutcome; previous: (Watermarked & Record<string, unknown>) | null }> {
-  const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  const projection = Object.fromEntries(['watermarkCreated', 'watermarkEventId', ...extra].map((name) => [name, 1]));
-  const previous = await model.findOne(key).select(projection).lean<Watermarked & Record<string, unknown>>();
-  if (previous === null) {
-    await model.create({ ...key, ...fields });
-    return { outcome: 'applied', previous };
-  }
-  if (previous.watermarkCreated > mark.created) return { outcome: 'stale', previous };
-  // Same second, other event: Stripe gives no order within a second, so the later arrival wins
-  // and the row is flagged rather than the change silently dropped. The same event again
-  // (activity retry, re-run) is an idempotent rewrite.
-  const tie = previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId;
-  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : fields });
-  return { outcome: tie ? 'tie' : 'applied', previous };
-}
-
-/** The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …). */
 export async function writeIfNotOlder(
   model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by several schemas
   key: Record<string, unknown>,
   mark: Watermark,
   doc: Record<string, unknown>,
 ): Promise<WriteOutcome> {
-  return (await compareAndWrite(model, key, mark, doc)).outcome;
+  const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
+  const previous = await model.findOne(key).select({ watermarkCreated: 1, watermarkEventId: 1 }).lean<Watermarked>();
+  if (previous === null) {
+    await model.create({ ...key, ...fields });
+    return 'applied';
+  }
+  if (previous.watermarkCreated > mark.created) return 'stale';
+  // Same second, other event: Stripe gives no order within a second, so the later arrival wins
+  // and the row is flagged rather than the change silently dropped. The same event again
+  // (activity retry, re-run) is an idempotent rewrite.
+  const tie = previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId;
+  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : fields });
+  return tie ? 'tie' : 'applied';
 }
 
 /** An object's state row, addressed by `_id` (see models.ts on FerretDB), with its previous children. */
@@ -72,14 +60,26 @@ export async function writeStateIfNotOlder(
   doc: Record<string, unknown> & { childIds: string[] },
 ): Promise<StateWrite> {
   const _id = objectStateKey(key.tenantId, key.resource, key.objectId);
-  const { outcome, previous } = await compareAndWrite(
-    models.ObjectState,
-    { _id },
-    mark,
-    { ...key, sameSecondTie: false, ...doc },
-    ['childIds'],
+  const previousChildIds = ((await models.ObjectState.findOne({ _id }).select({ childIds: 1 }).lean())?.childIds ??
+    []) as string[];
+  // Until the children are replaced, the row lists old and new ids together: if the worker dies in
+  // between, the retry still knows every child that may need removing. settleChildIds ends it.
+  const pendingChildIds = [...new Set([...previousChildIds, ...doc.childIds])];
+  const outcome = await writeIfNotOlder(models.ObjectState, { _id }, mark, {
+    ...key,
+    sameSecondTie: false,
+    ...doc,
+    childIds: pendingChildIds,
+  });
+  return { outcome, previousChildIds };
+}
+
+/** After the children were replaced, the row lists exactly the current ones. */
+export async function settleChildIds(models: Models, key: ObjectKey, childIds: string[]): Promise<void> {
+  await models.ObjectState.updateOne(
+    { _id: objectStateKey(key.tenantId, key.resource, key.objectId) },
+    { $set: { childIds } },
   );
-  return { outcome, previousChildIds: (previous?.childIds as string[] | undefined) ?? [] };
 }
 
 export interface ChildRecord {
