@@ -89,6 +89,11 @@ const envSchema = z.object({
   WORKFLOW_START_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
   /** Seconds a stored event may wait for its workflow before the reconciler starts it. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().positive().default(30),
+  /**
+   * Seconds an event may stay `processing` before the reconciler starts its workflow again (its run
+   * died without recording an outcome; a run still going is simply reused).
+   */
+  RECONCILE_STALLED_AFTER_SECONDS: z.coerce.number().int().positive().default(1800),
   /** How often the worker's reconciler looks for stored events whose workflow never started. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Seconds SIGTERM waits for in-flight work before forcing exit. */
@@ -135,7 +140,7 @@ export interface Config {
   defaultTenant: string;
   tenants: { masterKey: MasterKey | undefined; cacheSeconds: number };
   state: { resources: '*' | string[]; unselected: 'store' | 'skip' | 'fail' };
-  reconciler: { afterSeconds: number; intervalSeconds: number };
+  reconciler: { afterSeconds: number; stalledAfterSeconds: number; intervalSeconds: number };
   shutdownGraceSeconds: number;
   clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
   sessions: { metadataKey: string };
@@ -171,7 +176,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultTenant: e.HOOKFLOW_DEFAULT_TENANT,
     tenants: { masterKey: e.HOOKFLOW_MASTER_KEY, cacheSeconds: e.HOOKFLOW_TENANT_CACHE_SECONDS },
     state: { resources, unselected: e.STATE_UNSELECTED },
-    reconciler: { afterSeconds: e.RECONCILE_AFTER_SECONDS, intervalSeconds: e.RECONCILE_INTERVAL_SECONDS },
+    reconciler: {
+      afterSeconds: e.RECONCILE_AFTER_SECONDS,
+      stalledAfterSeconds: e.RECONCILE_STALLED_AFTER_SECONDS,
+      intervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+    },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     clerk: {
       secretKey: e.CLERK_SECRET_KEY,

@@ -6,6 +6,7 @@ import { EventLedger } from '../src/db/event-ledger';
 import { createLogger } from '../src/logger';
 import { createApp } from '../src/receiver/app';
 import { createSingleTenantResolver } from '../src/receiver/tenants';
+import { summarizeEvent } from '../src/stripe/event-summary';
 import { startEventWorkflow } from '../src/temporal/event-workflows';
 import { createReconciler } from '../src/worker/reconciler';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
@@ -60,12 +61,36 @@ describe('durability when a dependency is down', () => {
       startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
       log,
       afterSeconds: 0,
+      stalledAfterSeconds: 3600,
       intervalSeconds: 60,
     });
     assert.ok((await reconciler.reconcileOnce()) >= 1);
     const processed = await waitForEventStatus(hookflow, event.id);
     assert.equal(processed.status, 'processed');
     assert.ok(await hookflow.db.models.ObjectState.findOne({ objectId: event.data.object.id }).lean());
+  });
+
+  it('starts again an event whose workflow died while processing without recording an outcome', async () => {
+    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+    const ledger = new EventLedger(hookflow.db.models);
+    await ledger.recordReceived({
+      tenantId: 'default',
+      summary: summarizeEvent(event),
+      rawBody: JSON.stringify(event),
+      workflowId: `stripe-event:default:${event.id}`,
+    });
+    await ledger.markStatus('default', event.id, 'processing'); // as a run that then died would leave it
+
+    const reconciler = createReconciler({
+      ledger,
+      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
+      log,
+      afterSeconds: 3600,
+      stalledAfterSeconds: 0,
+      intervalSeconds: 60,
+    });
+    assert.ok((await reconciler.reconcileOnce()) >= 1);
+    assert.equal((await waitForEventStatus(hookflow, event.id)).status, 'processed');
   });
 
   it('answers 200 without waiting for a workflow start that hangs, leaving the event to the reconciler', async () => {

@@ -12,14 +12,15 @@ import { BUSINESS_HANDLERS, CLERK_HANDLERS, clerkTaskQueue } from './business-ha
 import { dispatchOutbound } from './outbound-dispatch';
 import { HookflowOutcome } from './search-attributes';
 
-// Transient database trouble is retried with backoff for a few minutes; after that the event is
-// marked failed so support can see it and re-run it (a failed run may be started again under the
-// same workflow id: ALLOW_DUPLICATE_FAILED_ONLY). Non-retryable failures stop at once.
+// Transient database trouble is retried with backoff for about half an hour; after that the event
+// is marked failed so support can see it and re-run it (a failed run may be started again under
+// the same workflow id: ALLOW_DUPLICATE_FAILED_ONLY). If even that write fails, the event stays
+// `processing` and the worker's reconciler starts it again. Non-retryable failures stop at once.
 const DATABASE_RETRY: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '1 minute',
-  maximumAttempts: 8,
+  maximumAttempts: 36,
 };
 
 // Local activities: short database work in the worker process, recorded as markers instead of

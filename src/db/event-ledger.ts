@@ -69,14 +69,22 @@ export class EventLedger {
   }
 
   /**
-   * Events stored before `olderThan` whose processing never began (the reconciler's work list):
-   * their workflow's first activity moves them out of `received`.
+   * The reconciler's work list: events stored before `receivedBefore` whose processing never began,
+   * and events stuck `processing` since before `stalledBefore` — their workflow died without
+   * recording an outcome (e.g. the database was down longer than its retries). Starting either is
+   * idempotent: a running workflow is reused, a completed one is not repeated.
    */
-  async findUnstarted(
-    olderThan: Date,
+  async findStalled(
+    receivedBefore: Date,
+    stalledBefore: Date,
     limit: number,
   ): Promise<Array<Pick<StripeEventDoc, 'tenantId' | 'eventId' | 'rawBody'>>> {
-    return this.models.StripeEvent.find({ status: 'received', receivedAt: { $lt: olderThan } })
+    return this.models.StripeEvent.find({
+      $or: [
+        { status: 'received', receivedAt: { $lt: receivedBefore } },
+        { status: 'processing', receivedAt: { $lt: stalledBefore } },
+      ],
+    })
       .sort({ receivedAt: 1 })
       .limit(limit)
       .select({ tenantId: 1, eventId: 1, rawBody: 1 })

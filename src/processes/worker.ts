@@ -54,6 +54,7 @@ export async function startWorker(
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     log,
     afterSeconds: config.reconciler.afterSeconds,
+    stalledAfterSeconds: config.reconciler.stalledAfterSeconds,
     intervalSeconds: config.reconciler.intervalSeconds,
   });
   reconciler.start();

@@ -27,7 +27,7 @@ export function createApp(deps: AppDeps): Koa {
   const metrics = createReceiverMetrics();
   app.use(errorHandler(deps.log));
   const webhooks = createStripeWebhookRouter({ ...deps, metrics });
-  const health = createHealthRouter(deps.readiness, metrics.registry);
+  const health = createHealthRouter(deps.readiness, metrics.registry, deps.log);
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
   if (deps.adminApi) {

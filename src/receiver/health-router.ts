@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../logger';
 
 export type ReadinessCheck = () => Promise<void>;
 
@@ -7,6 +8,7 @@ export type ReadinessCheck = () => Promise<void>;
 export function createHealthRouter(
   checks: Record<string, ReadinessCheck>,
   registry: Registry,
+  log: Logger,
   timeoutMs = 2_000,
 ): Router {
   const router = new Router();
@@ -20,7 +22,9 @@ export function createHealthRouter(
           await withTimeout(check(), timeoutMs);
           return [name, 'ok'] as const;
         } catch (error) {
-          return [name, error instanceof Error ? error.message : String(error)] as const;
+          // The detail (hosts, ports) goes to the log, not to an unauthenticated endpoint.
+          log.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, 'failing'] as const;
         }
       }),
     );

@@ -8,21 +8,28 @@ export interface ReconcilerDeps {
   startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
   log: Logger;
   afterSeconds: number;
+  /** Events `processing` for longer than this get their workflow started again (idempotent). */
+  stalledAfterSeconds: number;
   intervalSeconds: number;
   batchSize?: number;
 }
 
 /**
  * Starts workflows for events that were stored but never began processing (Temporal was
- * unreachable when the receiver acknowledged them, or no worker ran). Starting is idempotent:
- * a run that exists already is reused (USE_EXISTING), a completed one is not repeated.
+ * unreachable when the receiver acknowledged them, or no worker ran), and again for events whose
+ * workflow died while `processing` without recording an outcome. Starting is idempotent: a run
+ * that exists already is reused (USE_EXISTING), a completed one is not repeated.
  */
 export function createReconciler(deps: ReconcilerDeps) {
   const batchSize = deps.batchSize ?? 100;
 
   async function reconcileOnce(): Promise<number> {
-    const olderThan = new Date(Date.now() - deps.afterSeconds * 1000);
-    const pending = await deps.ledger.findUnstarted(olderThan, batchSize);
+    const now = Date.now();
+    const pending = await deps.ledger.findStalled(
+      new Date(now - deps.afterSeconds * 1000),
+      new Date(now - deps.stalledAfterSeconds * 1000),
+      batchSize,
+    );
     let started = 0;
     for (const event of pending) {
       try {
