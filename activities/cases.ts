@@ -1,4 +1,4 @@
-import type { BusinessModels, CaseStatus } from '../src/db/business-models';
+import { businessKey, type BusinessModels, type CaseStatus } from '../src/db/business-models';
 import type { EventLedger } from '../src/db/event-ledger';
 import { appendHistoryOnce } from '../src/db/history';
 import { withLock, type LockModel } from '../src/db/object-lock';
@@ -53,13 +53,20 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
 
   /** Case fields (newest event wins) and its history entry, under the case's lock. */
   function writeCase(ref: EventRef, event: StoredEvent, caseId: string, fields: Record<string, unknown>) {
-    const key = { tenantId: ref.tenantId, caseId };
+    const key = { _id: businessKey(ref.tenantId, caseId) };
     return withLock(deps.locks, `case:${ref.tenantId}:${caseId}`, async () => {
       const write = await writeIfNotOlder(
         Case,
         key,
         { created: event.created, eventId: event.id },
-        { ...fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
+        {
+          tenantId: ref.tenantId,
+          caseId,
+          ...fields,
+          livemode: event.livemode,
+          lastEventType: event.type,
+          updatedAt: new Date(),
+        },
       );
       await appendHistoryOnce(Case, key, {
         eventId: event.id,

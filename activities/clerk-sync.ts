@@ -1,6 +1,6 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
-import type { BusinessModels, SubscriptionStatus } from '../src/db/business-models';
+import { businessKey, type BusinessModels, type SubscriptionStatus } from '../src/db/business-models';
 import type { EventLedger } from '../src/db/event-ledger';
 import { withLock, type LockModel } from '../src/db/object-lock';
 import { writeIfNotOlder } from '../src/db/object-state-store';
@@ -70,9 +70,9 @@ export function createClerkSyncActivities(
   ) {
     return writeIfNotOlder(
       OrganizationSubscription,
-      { tenantId: ref.tenantId, organizationId },
+      { _id: businessKey(ref.tenantId, organizationId) },
       { created: event.created, eventId: event.id },
-      { ...fields, lastEventType: event.type, updatedAt: new Date() },
+      { tenantId: ref.tenantId, organizationId, ...fields, lastEventType: event.type, updatedAt: new Date() },
     );
   }
 
@@ -80,7 +80,7 @@ export function createClerkSyncActivities(
   async function mirrorToClerk(ref: EventRef, organizationId: string, userId: string | null): Promise<Outcome> {
     const clerk = await deps.clerkFor(ref.tenantId);
     if (!clerk) return 'clerk_not_configured';
-    const row = await OrganizationSubscription.findOne({ tenantId: ref.tenantId, organizationId }).lean();
+    const row = await OrganizationSubscription.findOne({ _id: businessKey(ref.tenantId, organizationId) }).lean();
     if (!row) throw new Error(`status cache row of organization ${organizationId} vanished after it was written`);
     const publicMetadata = {
       stripeCustomerId: row.stripeCustomerId,
@@ -112,7 +112,7 @@ export function createClerkSyncActivities(
     const fromMetadata = clerkOrganizationId(metadataValue(subscription, ORGANIZATION_METADATA_KEYS));
     const subscriptionId = stringField(subscription, 'id');
     const customerId = idField(subscription, 'customer');
-    const found = customerId ? await CustomerLink.findOne({ tenantId, stripeCustomerId: customerId }).lean() : null;
+    const found = customerId ? await CustomerLink.findOne({ _id: businessKey(tenantId, customerId) }).lean() : null;
     const link = found && found.stripeSubscriptionId === subscriptionId ? found : null;
     if (fromMetadata) {
       const userId = link?.organizationId === fromMetadata ? (link.userId ?? null) : null;
@@ -143,19 +143,25 @@ export function createClerkSyncActivities(
 
       const paymentStatus = stringField(session, 'payment_status');
       const { outcome, write } = await underOrganizationLock(ref.tenantId, organizationId, async () => {
-        await CustomerLink.updateOne(
-          { tenantId: ref.tenantId, stripeCustomerId: customerId },
-          {
-            $set: {
-              organizationId,
-              userId,
-              stripeSubscriptionId: subscriptionId,
-              checkoutSessionId: stringField(session, 'id'),
-              eventId: event.id,
-              updatedAt: new Date(),
+        // Keyed by customer, and a customer may check out for several organizations at once: the
+        // link has its own lock beside the organization's.
+        await withLock(deps.locks, `customer-link:${ref.tenantId}:${customerId}`, () =>
+          CustomerLink.updateOne(
+            { _id: businessKey(ref.tenantId, customerId) },
+            {
+              $set: {
+                tenantId: ref.tenantId,
+                stripeCustomerId: customerId,
+                organizationId,
+                userId,
+                stripeSubscriptionId: subscriptionId,
+                checkoutSessionId: stringField(session, 'id'),
+                eventId: event.id,
+                updatedAt: new Date(),
+              },
             },
-          },
-          { upsert: true },
+            { upsert: true },
+          ),
         );
         const write = await writeStatus(ref, event, organizationId, {
           stripeCustomerId: customerId,

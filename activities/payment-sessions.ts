@@ -1,4 +1,4 @@
-import type { BusinessModels, SessionStatus } from '../src/db/business-models';
+import { businessKey, type BusinessModels, type SessionStatus } from '../src/db/business-models';
 import type { EventLedger } from '../src/db/event-ledger';
 import { appendHistoryOnce } from '../src/db/history';
 import { withLock, type LockModel } from '../src/db/object-lock';
@@ -50,13 +50,21 @@ export function createPaymentSessionActivities(
     status: SessionStatus,
     fields: Record<string, unknown>,
   ) {
-    const key = { tenantId: ref.tenantId, sessionId };
+    const key = { _id: businessKey(ref.tenantId, sessionId) };
     return withLock(deps.locks, `payment-session:${ref.tenantId}:${sessionId}`, async () => {
       const write = await writeIfNotOlder(
         PaymentSession,
         key,
         { created: event.created, eventId: event.id },
-        { ...fields, status, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
+        {
+          tenantId: ref.tenantId,
+          sessionId,
+          ...fields,
+          status,
+          livemode: event.livemode,
+          lastEventType: event.type,
+          updatedAt: new Date(),
+        },
       );
       await appendHistoryOnce(PaymentSession, key, {
         eventId: event.id,

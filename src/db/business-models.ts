@@ -19,6 +19,9 @@ export type CaseStatus = (typeof CASE_STATUSES)[number];
 export const SESSION_STATUSES = ['succeeded', 'failed'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
+/** `_id` of a business record: tenant and its natural id (organization, customer, case, session). */
+export const businessKey = (tenantId: string, id: string) => `${tenantId}:${id}`;
+
 /** One Stripe event that touched a record; pushed once per event id. */
 const historyEntrySchema = new Schema(
   {
@@ -42,6 +45,8 @@ const watermark = {
 /** Stripe customer → Clerk organization (and purchasing user), learnt from `checkout.session.completed`. */
 export const customerLinkSchema = new Schema(
   {
+    /** businessKey(tenantId, natural id): addressed by `_id` (see models.ts on FerretDB). */
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     stripeCustomerId: { type: String, required: true },
     organizationId: { type: String, required: true },
@@ -58,6 +63,8 @@ customerLinkSchema.index({ tenantId: 1, stripeCustomerId: 1 }, { unique: true })
 /** The subscription-status cache: one row per Clerk organization, mirrored into its Clerk metadata. */
 export const organizationSubscriptionSchema = new Schema(
   {
+    /** businessKey(tenantId, natural id): addressed by `_id` (see models.ts on FerretDB). */
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     organizationId: { type: String, required: true },
     stripeCustomerId: { type: String, default: null },
@@ -77,6 +84,8 @@ organizationSubscriptionSchema.index({ tenantId: 1, stripeSubscriptionId: 1 });
 /** A dispute or early-fraud-warning case for support staff, id derived from the Stripe object. */
 export const caseSchema = new Schema(
   {
+    /** businessKey(tenantId, natural id): addressed by `_id` (see models.ts on FerretDB). */
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     /** `case_<dispute id>` / `case_<early fraud warning id>`: a re-run finds the same case. */
     caseId: { type: String, required: true },
@@ -110,6 +119,8 @@ caseSchema.index({ tenantId: 1, chargeId: 1 });
 /** A merchant's payment session, linked to the charge that paid it (or the attempt that failed). */
 export const paymentSessionSchema = new Schema(
   {
+    /** businessKey(tenantId, natural id): addressed by `_id` (see models.ts on FerretDB). */
+    _id: { type: String, required: true },
     tenantId: { type: String, required: true },
     sessionId: { type: String, required: true },
     status: { type: String, enum: SESSION_STATUSES, required: true },

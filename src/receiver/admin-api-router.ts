@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { CASE_KINDS, CASE_STATUSES, type BusinessModels, type HistoryEntry } from '../db/business-models';
+import { businessKey, CASE_KINDS, CASE_STATUSES, type BusinessModels, type HistoryEntry } from '../db/business-models';
 import { AppError } from '../errors';
 
 export interface AdminApiDeps {
@@ -35,13 +35,13 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
   });
 
   router.get('/cases/:id', async (ctx) => {
-    const found = await Case.findOne({ ...tenantFilter(ctx.query.tenant), caseId: ctx.params.id }).lean();
+    const found = await Case.findOne(recordFilter(ctx.query.tenant, 'caseId', ctx.params.id)).lean();
     if (!found) throw new AppError(404, 'case_not_found', `No case ${ctx.params.id}.`);
     ctx.body = { case: view(found) };
   });
 
   router.get('/sessions/:id', async (ctx) => {
-    const found = await PaymentSession.findOne({ ...tenantFilter(ctx.query.tenant), sessionId: ctx.params.id }).lean();
+    const found = await PaymentSession.findOne(recordFilter(ctx.query.tenant, 'sessionId', ctx.params.id)).lean();
     if (!found) throw new AppError(404, 'session_not_found', `No payment session ${ctx.params.id}.`);
     ctx.body = { session: view(found) };
   });
@@ -76,6 +76,12 @@ function digest(value: string): Buffer {
 function single(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first && first.length > 0 ? first : undefined;
+}
+
+/** With a tenant the record is addressed by `_id` (no collection scan on FerretDB); without, by its id. */
+function recordFilter(tenant: string | string[] | undefined, field: string, id: string): Record<string, string> {
+  const tenantId = single(tenant);
+  return tenantId ? { _id: businessKey(tenantId, id) } : { [field]: id };
 }
 
 function tenantFilter(value: string | string[] | undefined): { tenantId?: string } {
