@@ -22,8 +22,9 @@ const lockSchema = new Schema(
 
 export type LockModel = Model<{ _id: string; owner: string; expiresAt: Date }>;
 
+/** Binds (or returns the already bound) lock model of a connection. */
 export function bindLockModel(connection: Connection): LockModel {
-  return connection.model('Lock', lockSchema) as unknown as LockModel;
+  return (connection.models.Lock ?? connection.model('Lock', lockSchema)) as unknown as LockModel;
 }
 
 export class LockBusyError extends Error {

@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { requireMasterKey, type Config } from '../config';
+import { bindLockModel } from '../db/object-lock';
 import type { Logger } from '../logger';
 import { createSingleTenantResolver, type TenantResolver } from '../receiver/tenants';
 import { createSecretBox } from './secret-box';
@@ -16,6 +17,7 @@ export async function openTenantStore(connection: Connection, config: Config): P
     model,
     secretBox,
     reservedTenantIds: config.stripe.webhookSecrets.length > 0 ? [config.defaultTenant] : [],
+    locks: bindLockModel(connection),
   });
 }
 

@@ -1,3 +1,4 @@
+import { withLock, type LockModel } from '../db/object-lock';
 import type { StripeEnvironment } from '../receiver/tenants';
 import { isDuplicateKeyError } from '../db/models';
 import { API_KEY_MIN_LENGTH, hashApiKey } from './api-key';
@@ -78,6 +79,8 @@ export interface TenantStoreDeps {
    * tenant can never sit unused behind the environment's one.
    */
   reservedTenantIds?: string[];
+  /** Serialises writes of one tenant document (FerretDB applies updates without isolation). */
+  locks?: LockModel;
 }
 
 const MAX_CAS_ATTEMPTS = 5;
@@ -96,6 +99,40 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
     const doc = await model.findOne({ tenantId }).lean<TenantDoc>();
     return doc ? toView(doc) : null;
   };
+
+  async function rotate(
+    tenantId: string,
+    environment: StripeEnvironment,
+    secret: string,
+    options: { keep?: number },
+  ): Promise<TenantView> {
+    checkSigningSecret(secret);
+    if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 1)) {
+      throw new TenantStoreError('keep must be a whole number of at least 1.');
+    }
+    for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+      const doc = await model.findOne({ tenantId }).lean<TenantDoc>();
+      if (!doc) throw new TenantStoreError(`Tenant '${tenantId}' does not exist.`);
+      const context = sealContext.stripe(tenantId, environment);
+      // Opening every current secret also proves the master key is the one they were sealed with,
+      // so a rotation never mixes secrets under two keys.
+      const current = doc.stripeSecrets.filter((entry) => entry.environment === environment);
+      const others = doc.stripeSecrets.filter((entry) => entry.environment !== environment);
+      let kept: StoredStripeSecret[] = current.filter((entry) => secretBox.open(entry.sealed, context) !== secret);
+      const now = new Date();
+      kept = [...kept, sealStripeSecret(tenantId, environment, secret, now)];
+      if (options.keep !== undefined) kept = kept.slice(-options.keep);
+      const updated = await model.updateOne(
+        { tenantId, revision: doc.revision },
+        { $set: { stripeSecrets: [...others, ...kept], revision: doc.revision + 1, updatedAt: now } },
+      );
+      if (updated.matchedCount === 1) {
+        const view = await get(tenantId);
+        if (view) return view;
+      }
+    }
+    throw new TenantStoreError(`Tenant '${tenantId}' kept changing under concurrent updates; try again.`);
+  }
 
   return {
     async add(input) {
@@ -142,32 +179,8 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
     get,
 
     async rotateSecret(tenantId, environment, secret, options = {}) {
-      checkSigningSecret(secret);
-      if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 1)) {
-        throw new TenantStoreError('keep must be a whole number of at least 1.');
-      }
-      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const doc = await model.findOne({ tenantId }).lean<TenantDoc>();
-        if (!doc) throw new TenantStoreError(`Tenant '${tenantId}' does not exist.`);
-        const context = sealContext.stripe(tenantId, environment);
-        // Opening every current secret also proves the master key is the one they were sealed with,
-        // so a rotation never mixes secrets under two keys.
-        const current = doc.stripeSecrets.filter((entry) => entry.environment === environment);
-        const others = doc.stripeSecrets.filter((entry) => entry.environment !== environment);
-        let kept: StoredStripeSecret[] = current.filter((entry) => secretBox.open(entry.sealed, context) !== secret);
-        const now = new Date();
-        kept = [...kept, sealStripeSecret(tenantId, environment, secret, now)];
-        if (options.keep !== undefined) kept = kept.slice(-options.keep);
-        const updated = await model.updateOne(
-          { tenantId, revision: doc.revision },
-          { $set: { stripeSecrets: [...others, ...kept], revision: doc.revision + 1, updatedAt: now } },
-        );
-        if (updated.matchedCount === 1) {
-          const view = await get(tenantId);
-          if (view) return view;
-        }
-      }
-      throw new TenantStoreError(`Tenant '${tenantId}' kept changing under concurrent updates; try again.`);
+      const run = () => rotate(tenantId, environment, secret, options);
+      return deps.locks ? withLock(deps.locks, `tenant:${tenantId}`, run) : run();
     },
 
     async remove(tenantId) {
