@@ -1,8 +1,7 @@
-import { businessKey, type BusinessModels, type CaseStatus } from '../src/db/business-models';
+import type { BusinessModels, CaseStatus } from '../src/db/business-models';
 import type { EventLedger } from '../src/db/event-ledger';
-import { appendHistoryOnce } from '../src/db/history';
-import { withLock, type LockModel } from '../src/db/object-lock';
-import { writeIfNotOlder } from '../src/db/object-state-store';
+import { writeTrackedRecord } from '../src/db/history';
+import type { LockModel } from '../src/db/object-lock';
 import type { BusinessActivities, BusinessResult, OutboundMessage } from './business-types';
 import {
   activityLog,
@@ -53,28 +52,15 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
 
   /** Case fields (newest event wins) and its history entry, under the case's lock. */
   function writeCase(ref: EventRef, event: StoredEvent, caseId: string, fields: Record<string, unknown>) {
-    const key = { _id: businessKey(ref.tenantId, caseId) };
-    return withLock(deps.locks, `case:${ref.tenantId}:${caseId}`, async () => {
-      const write = await writeIfNotOlder(
-        Case,
-        key,
-        { created: event.created, eventId: event.id },
-        {
-          tenantId: ref.tenantId,
-          caseId,
-          ...fields,
-          livemode: event.livemode,
-          lastEventType: event.type,
-          updatedAt: new Date(),
-        },
-      );
-      await appendHistoryOnce(Case, key, {
-        eventId: event.id,
-        type: event.type,
-        created: event.created,
-        stripeStatus: (fields.stripeStatus as string | null) ?? null,
-      });
-      return write;
+    return writeTrackedRecord({
+      model: Case,
+      locks: deps.locks,
+      kind: 'case',
+      tenantId: ref.tenantId,
+      id: caseId,
+      event,
+      fields: { caseId, ...fields },
+      stripeStatus: (fields.stripeStatus as string | null) ?? null,
     });
   }
 

@@ -1,8 +1,7 @@
-import { businessKey, type BusinessModels, type SessionStatus } from '../src/db/business-models';
+import type { BusinessModels, SessionStatus } from '../src/db/business-models';
 import type { EventLedger } from '../src/db/event-ledger';
-import { appendHistoryOnce } from '../src/db/history';
-import { withLock, type LockModel } from '../src/db/object-lock';
-import { writeIfNotOlder } from '../src/db/object-state-store';
+import { writeTrackedRecord } from '../src/db/history';
+import type { LockModel } from '../src/db/object-lock';
 import type { BusinessActivities, BusinessResult } from './business-types';
 import {
   activityLog,
@@ -50,29 +49,15 @@ export function createPaymentSessionActivities(
     status: SessionStatus,
     fields: Record<string, unknown>,
   ) {
-    const key = { _id: businessKey(ref.tenantId, sessionId) };
-    return withLock(deps.locks, `payment-session:${ref.tenantId}:${sessionId}`, async () => {
-      const write = await writeIfNotOlder(
-        PaymentSession,
-        key,
-        { created: event.created, eventId: event.id },
-        {
-          tenantId: ref.tenantId,
-          sessionId,
-          ...fields,
-          status,
-          livemode: event.livemode,
-          lastEventType: event.type,
-          updatedAt: new Date(),
-        },
-      );
-      await appendHistoryOnce(PaymentSession, key, {
-        eventId: event.id,
-        type: event.type,
-        created: event.created,
-        stripeStatus: stringField(event.object, 'status'),
-      });
-      return write;
+    return writeTrackedRecord({
+      model: PaymentSession,
+      locks: deps.locks,
+      kind: 'payment-session',
+      tenantId: ref.tenantId,
+      id: sessionId,
+      event,
+      fields: { sessionId, ...fields, status },
+      stripeStatus: stringField(event.object, 'status'),
     });
   }
 

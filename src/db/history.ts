@@ -1,5 +1,7 @@
 import type { Model } from 'mongoose';
-import type { HistoryEntry } from './business-models';
+import { businessKey, type HistoryEntry } from './business-models';
+import { withLock, type LockModel } from './object-lock';
+import { writeIfNotOlder } from './object-state-store';
 
 /**
  * Appends `entry` to the record's `history` unless that event is already there: activities run at
@@ -17,4 +19,41 @@ export async function appendHistoryOnce(
   if (!current || current.history?.some((existing) => existing.eventId === entry.eventId)) return false;
   await model.updateOne(key, { $push: { history: entry } });
   return true;
+}
+
+export interface TrackedRecordWrite {
+  model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by cases and sessions
+  locks: LockModel;
+  /** `case`, `payment-session`: names the lock. */
+  kind: string;
+  tenantId: string;
+  /** The record's natural id (case id, session id); with the tenant it makes `_id`. */
+  id: string;
+  event: { id: string; type: string; created: number; livemode: boolean };
+  fields: Record<string, unknown>;
+  stripeStatus: string | null;
+}
+
+/**
+ * A business record that follows the newest Stripe event and remembers every event that touched
+ * it: under the record's lock, the watermark-guarded write, then the history entry (once per event).
+ */
+export async function writeTrackedRecord(input: TrackedRecordWrite) {
+  const { model, event, tenantId } = input;
+  const key = { _id: businessKey(tenantId, input.id) };
+  return withLock(input.locks, `${input.kind}:${tenantId}:${input.id}`, async () => {
+    const write = await writeIfNotOlder(
+      model,
+      key,
+      { created: event.created, eventId: event.id },
+      { tenantId, ...input.fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
+    );
+    await appendHistoryOnce(model, key, {
+      eventId: event.id,
+      type: event.type,
+      created: event.created,
+      stripeStatus: input.stripeStatus,
+    });
+    return write;
+  });
 }
