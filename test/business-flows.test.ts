@@ -87,19 +87,7 @@ describe('business handlers, end to end from a signed delivery', () => {
     const now = Math.floor(Date.now() / 1000);
     clerk.reset();
     await process(
-      stripeEvent(
-        'checkout.session.completed',
-        stripeObject('checkout.session', {
-          id: uniqueId('cs_test'),
-          mode: 'subscription',
-          payment_status: 'paid',
-          client_reference_id: ids.organizationId,
-          customer: ids.customerId,
-          subscription: ids.subscriptionId,
-          metadata: { clerk_user_id: ids.userId },
-        }),
-        { created: now - 20 },
-      ),
+      checkoutFor(ids.organizationId, { ...ids, metadata: { clerk_user_id: ids.userId }, created: now - 20 }),
     );
     const expected = (subscriptionStatus: string) => ({
       public_metadata: {
@@ -127,21 +115,6 @@ describe('business handlers, end to end from a signed delivery', () => {
     await process(stripeEvent('customer.subscription.deleted', subscription('canceled'), { created: now }));
     assert.deepEqual(clerk.requests[0]?.body, expected('cancelled'));
   });
-
-  function checkoutFor(organizationId: string) {
-    return stripeEvent(
-      'checkout.session.completed',
-      stripeObject('checkout.session', {
-        id: uniqueId('cs_test'),
-        mode: 'subscription',
-        payment_status: 'paid',
-        client_reference_id: organizationId,
-        customer: uniqueId('cus'),
-        subscription: uniqueId('sub'),
-        metadata: {},
-      }),
-    );
-  }
 
   it('retries Clerk after a 429 no earlier than its Retry-After, then succeeds', async () => {
     const organizationId = uniqueId('org');
@@ -176,22 +149,8 @@ describe('business handlers, end to end from a signed delivery', () => {
     const customerId = uniqueId('cus');
     const [orgA, orgB, subA, subB] = [uniqueId('org'), uniqueId('org'), uniqueId('sub'), uniqueId('sub')];
     const now = Math.floor(Date.now() / 1000);
-    const checkout = (organizationId: string, subscriptionId: string, created: number) =>
-      stripeEvent(
-        'checkout.session.completed',
-        stripeObject('checkout.session', {
-          id: uniqueId('cs_test'),
-          mode: 'subscription',
-          payment_status: 'paid',
-          client_reference_id: organizationId,
-          customer: customerId,
-          subscription: subscriptionId,
-          metadata: {},
-        }),
-        { created },
-      );
-    await process(checkout(orgA, subA, now - 20));
-    await process(checkout(orgB, subB, now - 10));
+    await process(checkoutFor(orgA, { customerId, subscriptionId: subA, created: now - 20 }));
+    await process(checkoutFor(orgB, { customerId, subscriptionId: subB, created: now - 10 }));
     clerk.reset();
 
     const deleted = stripeObject('subscription', { id: subA, customer: customerId, status: 'canceled', metadata: {} });
@@ -325,6 +284,26 @@ describe('business handlers, end to end from a signed delivery', () => {
     );
   });
 });
+
+/** A paid subscription checkout for a Clerk organization, from Stripe's example Checkout Session. */
+function checkoutFor(
+  organizationId: string,
+  options: { customerId?: string; subscriptionId?: string; metadata?: Record<string, string>; created?: number } = {},
+) {
+  return stripeEvent(
+    'checkout.session.completed',
+    stripeObject('checkout.session', {
+      id: uniqueId('cs_test'),
+      mode: 'subscription',
+      payment_status: 'paid',
+      client_reference_id: organizationId,
+      customer: options.customerId ?? uniqueId('cus'),
+      subscription: options.subscriptionId ?? uniqueId('sub'),
+      metadata: options.metadata ?? {},
+    }),
+    options.created === undefined ? {} : { created: options.created },
+  );
+}
 
 function headersOf(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   return Object.fromEntries(

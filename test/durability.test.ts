@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { connectDatabase } from '../src/db/connection';
 import { EventLedger } from '../src/db/event-ledger';
 import { createLogger } from '../src/logger';
-import { createApp } from '../src/receiver/app';
+import { createApp, type AppDeps } from '../src/receiver/app';
 import { createSingleTenantResolver } from '../src/receiver/tenants';
 import { summarizeEvent } from '../src/stripe/event-summary';
 import { startEventWorkflow } from '../src/temporal/event-workflows';
@@ -25,7 +25,31 @@ describe('durability when a dependency is down', () => {
     await hookflow?.close();
   });
 
-  async function listen(app: ReturnType<typeof createApp>): Promise<string> {
+  /** The worker's reconciler on the test stack, with its age thresholds chosen by the test. */
+  function reconcilerWith(ages: { afterSeconds?: number; stalledAfterSeconds?: number }) {
+    return createReconciler({
+      ledger: new EventLedger(hookflow.db.models),
+      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
+      log,
+      afterSeconds: ages.afterSeconds ?? 3600,
+      stalledAfterSeconds: ages.stalledAfterSeconds ?? 3600,
+      intervalSeconds: 60,
+    });
+  }
+
+  /** A receiver on the test database with one dependency replaced (a Temporal that is down, …). */
+  async function receiverWith(overrides: Partial<AppDeps>): Promise<string> {
+    const app = createApp({
+      log,
+      ledger: new EventLedger(hookflow.db.models),
+      resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
+      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
+      readiness: {},
+      bodyLimitBytes: 1024 * 1024,
+      startWaitMs: 2000,
+      toleranceSeconds: 300,
+      ...overrides,
+    });
     const server = app.listen(0, '127.0.0.1');
     servers.push(server);
     await new Promise((resolve) => server.once('listening', resolve));
@@ -36,18 +60,7 @@ describe('durability when a dependency is down', () => {
     const temporalDown = async () => {
       throw new Error('14 UNAVAILABLE: connect ECONNREFUSED');
     };
-    const url = await listen(
-      createApp({
-        log,
-        ledger: new EventLedger(hookflow.db.models),
-        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
-        startWorkflow: temporalDown,
-        readiness: {},
-        bodyLimitBytes: 1024 * 1024,
-        startWaitMs: 2000,
-        toleranceSeconds: 300,
-      }),
-    );
+    const url = await receiverWith({ startWorkflow: temporalDown });
     const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
 
     const response = await deliverEvent(url, event, SECRET_A);
@@ -56,15 +69,7 @@ describe('durability when a dependency is down', () => {
     const stored = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();
     assert.equal(stored?.status, 'received');
 
-    const reconciler = createReconciler({
-      ledger: new EventLedger(hookflow.db.models),
-      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
-      log,
-      afterSeconds: 0,
-      stalledAfterSeconds: 3600,
-      intervalSeconds: 60,
-    });
-    assert.ok((await reconciler.reconcileOnce()) >= 1);
+    assert.ok((await reconcilerWith({ afterSeconds: 0 }).reconcileOnce()) >= 1);
     const processed = await waitForEventStatus(hookflow, event.id);
     assert.equal(processed.status, 'processed');
     assert.ok(await hookflow.db.models.ObjectState.findOne({ objectId: event.data.object.id }).lean());
@@ -81,31 +86,12 @@ describe('durability when a dependency is down', () => {
     });
     await ledger.markStatus('default', event.id, 'processing'); // as a run that then died would leave it
 
-    const reconciler = createReconciler({
-      ledger,
-      startWorkflow: (input) => startEventWorkflow(hookflow.temporal.client, hookflow.config.temporal.taskQueue, input),
-      log,
-      afterSeconds: 3600,
-      stalledAfterSeconds: 0,
-      intervalSeconds: 60,
-    });
-    assert.ok((await reconciler.reconcileOnce()) >= 1);
+    assert.ok((await reconcilerWith({ stalledAfterSeconds: 0 }).reconcileOnce()) >= 1);
     assert.equal((await waitForEventStatus(hookflow, event.id)).status, 'processed');
   });
 
   it('answers 200 without waiting for a workflow start that hangs, leaving the event to the reconciler', async () => {
-    const url = await listen(
-      createApp({
-        log,
-        ledger: new EventLedger(hookflow.db.models),
-        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
-        startWorkflow: () => new Promise<never>(() => undefined),
-        readiness: {},
-        bodyLimitBytes: 1024 * 1024,
-        startWaitMs: 100,
-        toleranceSeconds: 300,
-      }),
-    );
+    const url = await receiverWith({ startWorkflow: () => new Promise<never>(() => undefined), startWaitMs: 100 });
     const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
 
     const response = await deliverEvent(url, event, SECRET_A);
@@ -120,20 +106,12 @@ describe('durability when a dependency is down', () => {
     const db = await connectDatabase(hookflow.config.mongoUrl);
     await db.close();
     let started = false;
-    const url = await listen(
-      createApp({
-        log,
-        ledger: new EventLedger(db.models),
-        resolveTenant: createSingleTenantResolver('default', [SECRET_A]),
-        startWorkflow: async () => {
-          started = true;
-        },
-        readiness: {},
-        bodyLimitBytes: 1024 * 1024,
-        startWaitMs: 2000,
-        toleranceSeconds: 300,
-      }),
-    );
+    const url = await receiverWith({
+      ledger: new EventLedger(db.models),
+      startWorkflow: async () => {
+        started = true;
+      },
+    });
     const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
 
     const response = await deliverEvent(url, event, SECRET_A);

@@ -29,17 +29,32 @@ export async function mochaGlobalSetup(): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   const started = Date.now();
   const [stack, workflowBundle] = await Promise.all([
-    startLocalStack({
-      dataDir,
-      temporalPort: await freePort(),
-      temporalUiPort: null,
-      mongoPort: await freePort(),
-      ephemeral: true,
-    }),
+    startTestStack(dataDir),
     bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ]);
   current = { stack, workflowBundle };
   process.stdout.write(`  test stack up in ${Date.now() - started} ms (Temporal ${stack.temporalAddress})\n`);
+}
+
+/**
+ * A port found free can be taken by another process before the server binds it (several test runs
+ * on one machine): start again on fresh ports, a couple of times, before giving up.
+ */
+async function startTestStack(dataDir: string, attempts = 3): Promise<LocalStack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startLocalStack({
+        dataDir: join(dataDir, `stack-${attempt}`),
+        temporalPort: await freePort(),
+        temporalUiPort: null,
+        mongoPort: await freePort(),
+        ephemeral: true,
+      });
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      process.stdout.write(`  test stack did not start (${(error as Error).message.split('\n')[0]}); retrying\n`);
+    }
+  }
 }
 
 export async function mochaGlobalTeardown(): Promise<void> {
