@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import type { LockModel } from '../src/db/object-lock';
 import type { Logger } from '../src/logger';
 import type { OutboundModels } from '../src/outbound/endpoint-model';
 import { createEndpointStore } from '../src/outbound/endpoint-store';
@@ -26,12 +27,22 @@ export interface OutboundActivityDeps {
   secrets: SecretBox | null;
   /** Tests inject a resolver so no DNS query leaves the machine. */
   guard?: GuardOptions;
+  /**
+   * `db.models.Lock`: one writer per endpoint and message document (FerretDB updates are not
+   * isolated, see object-lock.ts).
+   */
+  locks: LockModel;
 }
 
 /** Outbound webhook activities over injected dependencies (no module-level clients). */
 export function createOutboundActivities(deps: OutboundActivityDeps): OutboundActivities {
-  const endpoints = createEndpointStore({ models: deps.models, allow: deps.allow, secrets: deps.secrets });
-  const messages = createMessageStore(deps.models);
+  const endpoints = createEndpointStore({
+    models: deps.models,
+    allow: deps.allow,
+    secrets: deps.secrets,
+    locks: deps.locks,
+  });
+  const messages = createMessageStore({ models: deps.models, locks: deps.locks });
 
   return {
     async prepareOutboundMessages(input) {
@@ -106,7 +117,7 @@ export function createOutboundActivities(deps: OutboundActivityDeps): OutboundAc
         url: endpoint.url,
         webhookId: messageId,
         body: message.body,
-        secrets: await endpoints.signingSecrets(endpoint.endpointId, at),
+        secrets: endpoints.signingSecretsOf(endpoint, at),
         allow: deps.allow,
         timeoutMs: deps.timeoutMs,
         guard: deps.guard,

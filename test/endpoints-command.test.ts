@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { endpointsCommand } from '../src/cli/endpoints-command';
 import { connectDatabase } from '../src/db/connection';
+import { bindOutboundModels } from '../src/outbound/endpoint-model';
 import type { EndpointView } from '../src/outbound/endpoint-store';
 import { testStack } from './setup/global-stack';
 
@@ -71,6 +72,20 @@ describe('hookflow endpoints (CLI)', () => {
     const rotated = JSON.parse((await run('rotate-secret', endpoint.endpointId, '--json')).out) as { secret: string };
     assert.match(rotated.secret, /^whsec_/);
     assert.notEqual(rotated.secret, endpoint.secret);
+
+    // The endpoint is addressed by `_id`, and each write released the endpoint's lock.
+    const db = await connectDatabase(env.MONGO_URL!);
+    try {
+      const stored = await bindOutboundModels(db.connection)
+        .OutboundEndpoint.findOne({ _id: endpoint.endpointId })
+        .lean();
+      assert.equal(stored?.endpointId, endpoint.endpointId);
+      assert.equal(stored?.enabled, true);
+      assert.ok(stored?.previousSecret, 'the rotation kept the previous secret');
+      assert.equal(await db.models.Lock.countDocuments({ _id: `endpoint:${endpoint.endpointId}` }), 0);
+    } finally {
+      await db.close();
+    }
   });
 
   it('refuses to register a private or metadata destination and says why', async () => {

@@ -7,8 +7,9 @@ import type { DeliverWebhookResult, OutboundDispatchInput, OutboundMessageRef } 
 import { connectDatabase, type Database } from '../src/db/connection';
 import { createLogger } from '../src/logger';
 import { bindOutboundModels, ensureOutboundIndexes, type OutboundModels } from '../src/outbound/endpoint-model';
-import { createEndpointStore, type EndpointStore } from '../src/outbound/endpoint-store';
+import { createEndpointStore, generateSecret, type EndpointStore } from '../src/outbound/endpoint-store';
 import { parseRetryAfter, RESPONSE_BODY_LIMIT_BYTES, sendSignedWebhook } from '../src/outbound/http-sender';
+import { createMessageStore } from '../src/outbound/message-store';
 import { OutboundDestinationRefused, parseAllowList } from '../src/outbound/ssrf-guard';
 import { connectTemporal, type TemporalClient } from '../src/temporal/client';
 import { MasterKey } from '../src/tenants/master-key';
@@ -60,6 +61,7 @@ describe('outbound webhooks', () => {
         temporal: { client: temporal.client, taskQueue },
         logger: createLogger('silent'),
         secrets,
+        locks: db.models.Lock,
       }),
     });
     running = worker.run();
@@ -162,6 +164,60 @@ describe('outbound webhooks', () => {
 
     const stored = await models.OutboundEndpoint.findOne({ endpointId: endpoint.endpointId }).lean();
     assert.ok(!stored?.secret.includes(endpoint.secret.slice('whsec_'.length)), 'secret stored encrypted');
+
+    // Hot documents are addressed by their deterministic `_id` (FerretDB answers only that from its primary key).
+    assert.equal(stored?._id, endpoint.endpointId, 'endpoint _id is the endpoint id');
+    assert.equal(message?._id, messageId, 'message _id is the message id');
+    assert.deepEqual(
+      attempts.map((attempt) => attempt._id),
+      [1, 2, 3].map((number) => `${messageId}:${number}`),
+    );
+    assert.equal(await db.models.Lock.countDocuments({ _id: `message:${messageId}` }), 0, 'message lock released');
+  });
+
+  it('keeps concurrent writes of one endpoint (operator enable/disable racing a rotation): one writer at a time', async () => {
+    const tenantId = uniqueId('tenant');
+    const endpoint = await endpoints.create({ tenantId, url: 'http://127.0.0.1:9/hooks', eventTypes: ['*'] });
+    for (let round = 0; round < 4; round++) {
+      const secret = generateSecret();
+      const enabled = round % 2 === 1;
+      await Promise.all([
+        endpoints.setEnabled(endpoint.endpointId, enabled, 'endpoint answered 410 Gone'),
+        endpoints.rotateSecret(endpoint.endpointId, secret),
+        endpoints.setEnabled(endpoint.endpointId, enabled, 'endpoint answered 410 Gone'),
+      ]);
+      const after = await endpoints.get(endpoint.endpointId);
+      assert.equal(after.enabled, enabled, `round ${round}: the enabled flag survived the rotation`);
+      assert.equal(after.disabledReason, enabled ? null : 'endpoint answered 410 Gone');
+      const signing = await endpoints.signingSecrets(endpoint.endpointId);
+      assert.equal(signing[0], secret, `round ${round}: the rotated secret survived the enable/disable`);
+      assert.equal(signing.length, 2, 'the previous secret is still signed with');
+    }
+    assert.equal(await db.models.Lock.countDocuments({ _id: `endpoint:${endpoint.endpointId}` }), 0, 'released');
+  });
+
+  it('keeps a delivered message delivered when a late status write arrives', async () => {
+    const messages = createMessageStore({ models, locks: db.models.Lock });
+    const input = {
+      tenantId: uniqueId('tenant'),
+      endpointId: uniqueId('ep'),
+      stripeEventId: uniqueId('evt'),
+      stripeEventCreated: 1_700_000_000,
+      objectId: null,
+      type: 'dispute.created',
+      payload: { id: 'dp_1' },
+    };
+    const created = await messages.upsert(input);
+    assert.equal(created._id, created.messageId);
+    assert.equal(created.status, 'pending');
+    assert.equal((await messages.upsert(input)).messageId, created.messageId, 'a second upsert finds the same one');
+
+    await messages.setStatus(created.messageId, 'delivering');
+    await messages.setStatus(created.messageId, 'delivered');
+    await messages.setStatus(created.messageId, 'delivering'); // e.g. a begin step that had timed out
+    const stored = await messages.find(created.messageId);
+    assert.equal(stored?.status, 'delivered');
+    assert.ok(stored?.deliveredAt instanceof Date);
   });
 
   it('does not deliver again when the same Stripe event is dispatched again', async () => {
@@ -376,6 +432,71 @@ describe('the signed sender', () => {
     } finally {
       await site.close();
     }
+  });
+});
+
+describe('the signed sender deadline', () => {
+  it('counts the DNS lookup against the timeout: a lookup that never answers ends the attempt at the timeout', async () => {
+    let asked = 0;
+    const result = await sendSignedWebhook({
+      url: 'http://merchant.test/hooks',
+      webhookId: 'msg_dns_hangs',
+      body: '{}',
+      secrets: [generateSecret()],
+      allow: ALLOW,
+      timeoutMs: 300,
+      guard: {
+        resolve: () => {
+          asked++;
+          return new Promise(() => undefined);
+        },
+      },
+    });
+    assert.equal(asked, 1);
+    assert.equal(result.status, null);
+    assert.match(result.error ?? '', /^timeout: DNS lookup .* within 300 ms/);
+    assert.ok(result.latencyMs < 1000, `the attempt took ${result.latencyMs} ms with a 300 ms timeout`);
+  });
+
+  it('one deadline for lookup and request: a slow lookup leaves the request only the rest of the time', async () => {
+    const site = await startFakeMerchant(() => 'hang');
+    try {
+      const result = await sendSignedWebhook({
+        url: site.url.replace('127.0.0.1', 'merchant.test'),
+        webhookId: 'msg_dns_slow',
+        body: '{}',
+        secrets: [generateSecret()],
+        allow: ALLOW,
+        timeoutMs: 800,
+        guard: {
+          resolve: async () => {
+            await pause(400);
+            return [{ address: '127.0.0.1', family: 4 }];
+          },
+        },
+      });
+      assert.equal(result.status, null);
+      assert.match(result.error ?? '', /^timeout: /);
+      assert.equal(site.received.length, 1, 'the request was sent after the lookup');
+      // 400 ms lookup + 800 ms request would be 1200 ms if the timeout started after the lookup.
+      assert.ok(result.latencyMs < 1100, `the attempt took ${result.latencyMs} ms with an 800 ms timeout`);
+    } finally {
+      await site.close();
+    }
+  });
+
+  it('still refuses a destination the lookup answers with a private address', async () => {
+    const result = await sendSignedWebhook({
+      url: 'http://merchant.test/hooks',
+      webhookId: 'msg_dns_private',
+      body: '{}',
+      secrets: [generateSecret()],
+      allow: ALLOW,
+      timeoutMs: 1000,
+      guard: { resolve: async () => [{ address: '10.0.0.1', family: 4 }] },
+    });
+    assert.equal(result.status, null);
+    assert.match(result.error ?? '', /^OutboundDestinationRefused: .*private/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { LockBusyError } from '../db/object-lock';
 import { bindOutboundModels, ensureOutboundIndexes } from '../outbound/endpoint-model';
 import {
   createEndpointStore,
@@ -15,7 +16,7 @@ import { storeCommandRunner, type StoreCommandIo } from './store-command';
 export type EndpointsCommandDeps = StoreCommandIo;
 
 /** Operator mistakes: answered with one line and exit code 1, not a stack trace. */
-const USER_ERRORS = [OutboundDestinationRefused, InvalidEndpoint, EndpointNotFound, MasterKeyRequired];
+const USER_ERRORS = [OutboundDestinationRefused, InvalidEndpoint, EndpointNotFound, MasterKeyRequired, LockBusyError];
 
 /**
  * `hookflow endpoints …`: the merchant endpoints that receive outbound webhooks (Standard Webhooks).
@@ -31,7 +32,13 @@ export function endpointsCommand(deps: EndpointsCommandDeps = {}): Command {
         const models = bindOutboundModels(db.connection);
         await ensureOutboundIndexes(models);
         const secrets = config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null;
-        return createEndpointStore({ models, allow: parseAllowList(config.outbound.allow.join(',')), secrets });
+        return createEndpointStore({
+          models,
+          allow: parseAllowList(config.outbound.allow.join(',')),
+          secrets,
+          // enable/disable/rotate-secret rewrite an endpoint the worker's 410 handler may write too.
+          locks: db.models.Lock,
+        });
       },
     },
     deps,

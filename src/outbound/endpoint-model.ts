@@ -4,10 +4,20 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
  * Outbound webhooks in Mongo: the endpoints tenants register, one message per (Stripe event,
  * outbound type, endpoint), and every delivery attempt. Bodies are JSON strings for the same
  * reason as Stripe payloads in src/db/models.ts (keys with `.` or `$`, byte-exact round trips).
+ *
+ * Each document's `_id` is its deterministic key (endpoint id, message id, `<message id>:<attempt>`):
+ * FerretDB 1.x (SQLite) answers an `_id` equality from its primary key but scans the whole
+ * collection for any other filter, indexed or not (see src/db/models.ts). The unique indexes on the
+ * natural keys stay, for MongoDB and as a guard.
  */
+
+/** `_id` of an attempt document: one per (message, 1-based attempt number). */
+export const attemptKey = (messageId: string, attempt: number) => `${messageId}:${attempt}`;
 
 export const endpointSchema = new Schema(
   {
+    /** The endpoint id, so lookups by id use the primary key. */
+    _id: { type: String, required: true },
     endpointId: { type: String, required: true },
     tenantId: { type: String, required: true },
     url: { type: String, required: true },
@@ -34,7 +44,9 @@ export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
 
 export const messageSchema = new Schema(
   {
-    /** The Standard Webhooks `webhook-id`, stable across attempts and re-runs (see message-id.ts). */
+    /** The message id: every step of a delivery reads and writes the message by primary key. */
+    _id: { type: String, required: true },
+    /** The Standard Webhooks `webhook-id`, stable across attempts and re-runs (see outbound-message.ts). */
     messageId: { type: String, required: true },
     tenantId: { type: String, required: true },
     endpointId: { type: String, required: true },
@@ -61,6 +73,8 @@ messageSchema.index({ tenantId: 1, stripeEventId: 1 });
 
 export const attemptSchema = new Schema(
   {
+    /** attemptKey(messageId, attempt): a re-recorded attempt clashes on the primary key. */
+    _id: { type: String, required: true },
     messageId: { type: String, required: true },
     endpointId: { type: String, required: true },
     /** 1-based, counted per message across every run that delivered it. */

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { withLock, type LockModel } from '../db/object-lock';
 import type { SecretBox } from '../tenants/secret-box';
 import type { EndpointDoc, OutboundModels } from './endpoint-model';
+import { endpointLockKey, lockModelOf } from './outbound-locks';
 import { assertUrlAllowed, type AllowList, type GuardOptions } from './ssrf-guard';
 
 /** Merchants switch to a rotated secret within this window; both are signed with meanwhile. */
@@ -38,6 +40,11 @@ export interface EndpointStoreDeps {
   /** AES-256-GCM under HOOKFLOW_MASTER_KEY; null when no key is configured (secrets then cannot be stored or read). */
   secrets: SecretBox | null;
   guard?: GuardOptions;
+  /**
+   * `db.models.Lock`: one writer per endpoint document (FerretDB updates are not isolated, see
+   * object-lock.ts). Defaults to the Lock model of the connection the outbound models are bound to.
+   */
+  locks?: LockModel;
 }
 
 export class MasterKeyRequired extends Error {
@@ -62,6 +69,9 @@ export function matchesEventType(patterns: readonly string[], type: string): boo
 
 export function createEndpointStore(deps: EndpointStoreDeps) {
   const { OutboundEndpoint } = deps.models;
+  const locks = deps.locks ?? lockModelOf(OutboundEndpoint.db);
+  /** Every update of an endpoint document: the 410 handler and the CLI may write the same one at once. */
+  const locked = <T>(endpointId: string, work: () => Promise<T>) => withLock(locks, endpointLockKey(endpointId), work);
   // The endpoint id is bound to each sealed secret (AES-GCM additional data): a secret copied onto
   // another endpoint's row does not open.
   const box = () => {
@@ -83,6 +93,7 @@ export function createEndpointStore(deps: EndpointStoreDeps) {
       const now = new Date();
       const endpointId = `ep_${randomBytes(12).toString('hex')}`;
       const doc = await OutboundEndpoint.create({
+        _id: endpointId,
         endpointId,
         tenantId: input.tenantId,
         url: target.url.href,
@@ -113,51 +124,64 @@ export function createEndpointStore(deps: EndpointStoreDeps) {
     },
 
     async setEnabled(endpointId: string, enabled: boolean, reason: string | null = null): Promise<EndpointView> {
-      const result = await OutboundEndpoint.updateOne(
-        { endpointId },
-        { $set: { enabled, disabledReason: enabled ? null : (reason ?? 'disabled'), updatedAt: new Date() } },
-      );
-      if (result.matchedCount === 0) throw new EndpointNotFound(`no endpoint ${endpointId}`);
-      return view(await mustLoad(endpointId));
+      return locked(endpointId, async () => {
+        const result = await OutboundEndpoint.updateOne(
+          { _id: endpointId },
+          { $set: { enabled, disabledReason: enabled ? null : (reason ?? 'disabled'), updatedAt: new Date() } },
+        );
+        if (result.matchedCount === 0) throw new EndpointNotFound(`no endpoint ${endpointId}`);
+        return view(await mustLoad(endpointId));
+      });
     },
 
     /** New secret now; the old one keeps being signed with for ROTATION_OVERLAP_MS. */
     async rotateSecret(endpointId: string, secret = generateSecret()): Promise<EndpointView & { secret: string }> {
       validSecret(secret);
-      const current = await mustLoad(endpointId);
-      const now = new Date();
-      await OutboundEndpoint.updateOne(
-        { endpointId },
-        {
-          $set: {
-            secret: seal(endpointId, secret),
-            previousSecret: current.secret,
-            previousSecretExpiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS),
-            updatedAt: now,
+      // Read-compare-write (the current secret becomes the previous one): under the endpoint's lock.
+      return locked(endpointId, async () => {
+        const current = await mustLoad(endpointId);
+        const now = new Date();
+        await OutboundEndpoint.updateOne(
+          { _id: endpointId },
+          {
+            $set: {
+              secret: seal(endpointId, secret),
+              previousSecret: current.secret,
+              previousSecretExpiresAt: new Date(now.getTime() + ROTATION_OVERLAP_MS),
+              updatedAt: now,
+            },
           },
-        },
-      );
-      return { ...view(current), secret };
+        );
+        return { ...view(current), secret };
+      });
     },
 
     /** The secrets a delivery is signed with right now (current first). */
     async signingSecrets(endpointId: string, now = new Date()): Promise<string[]> {
-      const doc = await mustLoad(endpointId);
-      const secrets = [open(endpointId, doc.secret)];
-      if (doc.previousSecret && doc.previousSecretExpiresAt && doc.previousSecretExpiresAt > now) {
-        secrets.push(open(endpointId, doc.previousSecret));
-      }
-      return secrets;
+      return secretsOf(await mustLoad(endpointId), now);
+    },
+
+    /** The same, from a document already loaded (`load`): the delivery activity reads the endpoint once. */
+    signingSecretsOf(doc: EndpointDoc, now = new Date()): string[] {
+      return secretsOf(doc, now);
     },
 
     /** The stored document (url, enabled flag, sealed secrets), or null; for the delivery activity. */
     async load(endpointId: string): Promise<EndpointDoc | null> {
-      return OutboundEndpoint.findOne({ endpointId }).lean();
+      return OutboundEndpoint.findOne({ _id: endpointId }).lean();
     },
   };
 
+  function secretsOf(doc: EndpointDoc, now: Date): string[] {
+    const secrets = [open(doc.endpointId, doc.secret)];
+    if (doc.previousSecret && doc.previousSecretExpiresAt && doc.previousSecretExpiresAt > now) {
+      secrets.push(open(doc.endpointId, doc.previousSecret));
+    }
+    return secrets;
+  }
+
   async function mustLoad(endpointId: string): Promise<EndpointDoc> {
-    const doc = await OutboundEndpoint.findOne({ endpointId }).lean();
+    const doc = await OutboundEndpoint.findOne({ _id: endpointId }).lean();
     if (!doc) throw new EndpointNotFound(`no endpoint ${endpointId}`);
     return doc;
   }

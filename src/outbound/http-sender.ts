@@ -46,10 +46,13 @@ export async function sendSignedWebhook(input: SignedWebhook): Promise<DeliveryR
   const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const elapsed = () => Math.round(performance.now() - started);
   let agent: Agent | undefined;
+  // One deadline for the whole attempt, DNS lookup and destination check included.
+  const signal = AbortSignal.timeout(timeoutMs);
+  let stage: 'lookup' | 'request' = 'lookup';
   try {
-    const target = await assertUrlAllowed(input.url, input.allow, input.guard);
+    const target = await assertUrlAllowed(input.url, input.allow, { ...input.guard, signal });
+    stage = 'request';
     agent = new Agent({ connect: { lookup: pinnedLookup(target), timeout: timeoutMs }, pipelining: 0 });
-    const signal = AbortSignal.timeout(timeoutMs);
     const response = await request(target.url, {
       method: 'POST',
       dispatcher: agent,
@@ -69,7 +72,7 @@ export async function sendSignedWebhook(input: SignedWebhook): Promise<DeliveryR
       ...(response.statusCode >= 300 && response.statusCode < 400 ? { error: 'redirect not followed' } : {}),
     };
   } catch (error) {
-    return { status: null, latencyMs: elapsed(), responseBody: '', error: describeError(error, timeoutMs) };
+    return { status: null, latencyMs: elapsed(), responseBody: '', error: describeError(error, timeoutMs, stage) };
   } finally {
     // Dropping the agent closes the socket, including one whose body we stopped reading.
     await agent?.destroy().catch(() => undefined);
@@ -111,9 +114,12 @@ export function parseRetryAfter(value: string | string[] | undefined, now: Date)
   return Math.max(0, date - now.getTime());
 }
 
-function describeError(error: unknown, timeoutMs: number): string {
+function describeError(error: unknown, timeoutMs: number, stage: 'lookup' | 'request'): string {
   const err = error as { name?: string; code?: string; message?: string; cause?: unknown };
   if (err.name === 'OutboundDestinationRefused') return `${err.name}: ${err.message}`;
+  if (stage === 'lookup' && err.name === 'TimeoutError') {
+    return `timeout: DNS lookup of the destination did not finish within ${timeoutMs} ms`;
+  }
   if (err.name === 'TimeoutError' || err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') {
     return `timeout: no complete response within ${timeoutMs} ms`;
   }

@@ -1,5 +1,7 @@
 import { isDuplicateKeyError } from '../db/models';
-import type { MessageDoc, MessageStatus, OutboundModels } from './endpoint-model';
+import { withLock, type LockModel } from '../db/object-lock';
+import { attemptKey, type MessageDoc, type MessageStatus, type OutboundModels } from './endpoint-model';
+import { lockModelOf, messageLockKey } from './outbound-locks';
 import { outboundBody, outboundMessageId } from './outbound-message';
 
 export interface NewMessage {
@@ -23,21 +25,34 @@ export interface AttemptRecord {
   at: Date;
 }
 
+export interface MessageStoreDeps {
+  models: OutboundModels;
+  /** `db.models.Lock`; defaults to the Lock model of the connection the outbound models are bound to. */
+  locks?: LockModel;
+}
+
 /**
- * Messages and attempts. Activities run at least once, so inserts are keyed by a unique index and a
- * duplicate means "already there". (Insert, not `$setOnInsert` upsert: FerretDB 1.x drops null
- * fields from upserted documents.)
+ * Messages and attempts, addressed by their deterministic `_id` (the message id, attemptKey).
+ * Activities run at least once, so inserts are keyed by `_id` and a duplicate means "already
+ * there". (Insert, not `$setOnInsert` upsert: FerretDB 1.x drops null fields from upserted
+ * documents.) Updates of a message run under its lock: its deliverWebhook workflow writes it one
+ * step after another, but a step that timed out (or a Temporal retry's first try) can still be
+ * writing while the next one does, and FerretDB would let the two whole-document rewrites undo each
+ * other.
  */
-export function createMessageStore(models: OutboundModels) {
-  const { OutboundMessage, OutboundAttempt } = models;
+export function createMessageStore(deps: MessageStoreDeps) {
+  const { OutboundMessage, OutboundAttempt } = deps.models;
+  const locks = deps.locks ?? lockModelOf(OutboundMessage.db);
+  const locked = (messageId: string, work: () => Promise<unknown>) => withLock(locks, messageLockKey(messageId), work);
 
   return {
     /** Creates the message once; a re-run of the same Stripe event finds it again under the same id. */
     async upsert(input: NewMessage): Promise<MessageDoc> {
       const messageId = outboundMessageId(input.stripeEventId, input.type, input.endpointId);
       const now = new Date();
-      await insertOnce(() =>
+      const created = await insertOnce(() =>
         OutboundMessage.create({
+          _id: messageId,
           messageId,
           tenantId: input.tenantId,
           endpointId: input.endpointId,
@@ -52,30 +67,46 @@ export function createMessageStore(models: OutboundModels) {
           updatedAt: now,
         }),
       );
-      return (await OutboundMessage.findOne({ messageId }).lean())!;
+      // Just inserted: the document is what was written; otherwise it was there already.
+      return created ? (created.toObject() as MessageDoc) : (await OutboundMessage.findOne({ _id: messageId }).lean())!;
     },
 
     async find(messageId: string): Promise<MessageDoc | null> {
-      return OutboundMessage.findOne({ messageId }).lean();
+      return OutboundMessage.findOne({ _id: messageId }).lean();
     },
 
+    /**
+     * `delivered` is final: a late write from a step that timed out (say a `delivering` from a
+     * begin that hung) must not make a delivered message look undelivered, or a re-run would send
+     * it again.
+     */
     async setStatus(messageId: string, status: MessageStatus, lastError: string | null = null): Promise<void> {
-      const now = new Date();
-      await OutboundMessage.updateOne(
-        { messageId },
-        { $set: { status, updatedAt: now, ...(status === 'delivered' ? { deliveredAt: now } : { lastError }) } },
-      );
+      await locked(messageId, async () => {
+        // Read, then update by `_id` alone: under the lock that is as good as a conditional update,
+        // and on FerretDB a filter with a second condition costs more than this primary-key read.
+        if (status !== 'delivered') {
+          const current = await OutboundMessage.findOne({ _id: messageId }, { status: 1 }).lean();
+          if (current?.status === 'delivered') return;
+        }
+        const now = new Date();
+        await OutboundMessage.updateOne(
+          { _id: messageId },
+          { $set: { status, updatedAt: now, ...(status === 'delivered' ? { deliveredAt: now } : { lastError }) } },
+        );
+      });
     },
 
     /** Stores one attempt (keyed by message and attempt number) and its summary on the message. */
     async recordAttempt(record: AttemptRecord): Promise<void> {
-      await insertOnce(() => OutboundAttempt.create(record));
-      await OutboundMessage.updateOne(
-        { messageId: record.messageId },
-        {
-          $max: { attempts: record.attempt },
-          $set: { lastStatusCode: record.statusCode, lastError: record.error, updatedAt: record.at },
-        },
+      await insertOnce(() => OutboundAttempt.create({ _id: attemptKey(record.messageId, record.attempt), ...record }));
+      await locked(record.messageId, () =>
+        OutboundMessage.updateOne(
+          { _id: record.messageId },
+          {
+            $max: { attempts: record.attempt },
+            $set: { lastStatusCode: record.statusCode, lastError: record.error, updatedAt: record.at },
+          },
+        ),
       );
     },
   };
@@ -83,10 +114,12 @@ export function createMessageStore(models: OutboundModels) {
 
 export type MessageStore = ReturnType<typeof createMessageStore>;
 
-async function insertOnce(insert: () => Promise<unknown>): Promise<void> {
+/** The inserted value, or undefined when the key was there already. */
+async function insertOnce<T>(insert: () => Promise<T>): Promise<T | undefined> {
   try {
-    await insert();
+    return await insert();
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createSecretBox } from '../tenants/secret-box';
 import { bindOutboundModels, ensureOutboundIndexes } from './endpoint-model';
+import { lockModelOf } from './outbound-locks';
 import { parseAllowList } from './ssrf-guard';
 
 /** Retry delays vary by ±10 % so that many messages failing together do not retry together. */
@@ -31,5 +32,7 @@ export async function buildOutboundDeps(
     temporal: { client: temporal, taskQueue: config.temporal.taskQueue },
     logger: log.child({ component: 'outbound' }),
     secrets: config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null,
+    // connectDatabase bound it as db.models.Lock on this connection: the same model, not a second one.
+    locks: lockModelOf(connection),
   };
 }

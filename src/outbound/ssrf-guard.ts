@@ -28,11 +28,21 @@ export interface AllowList {
   readonly list: BlockList;
 }
 
-/** Resolves a hostname to all its addresses (injected in tests so nothing leaves the machine). */
-export type ResolveHost = (hostname: string) => Promise<LookupAddress[]>;
+/**
+ * Resolves a hostname to all its addresses (injected in tests so nothing leaves the machine). The
+ * signal, when given, is the caller's deadline; a resolver may use it to cancel (the lookup is
+ * abandoned at the deadline either way).
+ */
+export type ResolveHost = (hostname: string, signal?: AbortSignal) => Promise<LookupAddress[]>;
 
 export interface GuardOptions {
   resolve?: ResolveHost;
+  /**
+   * Deadline of the whole check (the delivery's timeout): when it fires, the DNS lookup is
+   * abandoned and `assertUrlAllowed` rejects with the signal's reason (a `TimeoutError` for
+   * `AbortSignal.timeout`), not with OutboundDestinationRefused.
+   */
+  signal?: AbortSignal;
 }
 
 type Family = 'ipv4' | 'ipv6';
@@ -78,7 +88,7 @@ export async function assertUrlAllowed(
   const literal = isIP(hostname);
   const addresses = literal
     ? [{ address: hostname, family: literal }]
-    : await resolveAll(hostname, options.resolve ?? systemResolve);
+    : await resolveAll(hostname, options.resolve ?? systemResolve, options.signal);
   for (const { address } of addresses) {
     const reason = refusalReason(address, allow);
     if (reason) {
@@ -152,16 +162,43 @@ function parseUrl(url: string | URL): URL {
   return parsed;
 }
 
-async function resolveAll(hostname: string, resolve: ResolveHost): Promise<LookupAddress[]> {
+async function resolveAll(hostname: string, resolve: ResolveHost, signal?: AbortSignal): Promise<LookupAddress[]> {
   let addresses: LookupAddress[];
   try {
-    addresses = await resolve(hostname);
+    addresses = await untilAborted(resolve(hostname, signal), signal);
   } catch (error) {
+    if (signal?.aborted && error === signal.reason) throw error;
     const code = (error as { code?: string }).code ?? (error as Error).message;
     throw new OutboundDestinationRefused(`refusing ${hostname}: DNS lookup failed (${code})`);
   }
   if (addresses.length === 0) throw new OutboundDestinationRefused(`refusing ${hostname}: no DNS address`);
   return addresses;
+}
+
+/**
+ * The promise, or a rejection with the signal's reason as soon as it aborts. getaddrinfo cannot be
+ * cancelled (it runs on libuv's thread pool), so a lookup past the deadline is abandoned, not stopped.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** getaddrinfo, as `net.connect` itself would resolve (hosts file included). */
