@@ -33,7 +33,9 @@ describe('a multi-tenant receiver', () => {
 
   const urlFor = (tenant: string, query: Record<string, string>) =>
     `${hookflow.webhookUrl}?${new URLSearchParams({ org_id: tenant, ...query }).toString()}`;
-  const customerEvent = () => stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+  /** Live-mode by default: most deliveries here go to `environment=live`. */
+  const customerEvent = (livemode = true) =>
+    stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }), { livemode });
   const storedCount = (eventId: string) => hookflow.db.models.StripeEvent.countDocuments({ eventId });
 
   it("accepts a tenant's delivery signed with its own secret and files it under that tenant", async () => {
@@ -44,7 +46,7 @@ describe('a multi-tenant receiver', () => {
     const stored = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();
     assert.equal(stored?.tenantId, TENANT_A);
 
-    const viaPath = customerEvent();
+    const viaPath = customerEvent(false);
     const pathResponse = await deliverEvent(
       `${hookflow.webhookUrl}/${TENANT_A}?environment=sandbox`,
       viaPath,
@@ -81,6 +83,14 @@ describe('a multi-tenant receiver', () => {
     assert.equal(missing.status, 400);
     assert.equal((missing.body.error as { code: string }).code, 'missing_environment');
     assert.equal(await storedCount(noEnvironment.id), 0);
+  });
+
+  it('refuses an event whose livemode contradicts the environment it was delivered to', async () => {
+    const testModeEvent = customerEvent(false);
+    const response = await deliverEvent(urlFor(TENANT_A, { environment: 'live' }), testModeEvent, A_LIVE);
+    assert.equal(response.status, 400);
+    assert.equal((response.body.error as { code: string }).code, 'environment_mismatch');
+    assert.equal(await storedCount(testModeEvent.id), 0);
   });
 
   it('answers 401 for an unknown tenant and for a missing or wrong api key', async () => {

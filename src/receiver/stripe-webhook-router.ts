@@ -43,6 +43,14 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
         deps.toleranceSeconds,
       );
       ctx.state.eventId = event.id;
+      if (tenant.environment && event.livemode !== (tenant.environment === 'live')) {
+        // A secret stored under the wrong environment would otherwise mix test and live data.
+        throw new AppError(
+          400,
+          'environment_mismatch',
+          `A ${event.livemode ? 'live' : 'test'}-mode event was delivered to environment=${tenant.environment}.`,
+        );
+      }
       const summary = summarizeEvent(event);
       const workflowId = eventWorkflowId(tenant.tenantId, event.id);
 
