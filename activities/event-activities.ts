@@ -62,6 +62,7 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
         outcome: outcome.outcome,
         error: outcome.error,
       });
+      await deps.ledger.clearPending(outcome.tenantId, outcome.eventId);
     },
   };
 }

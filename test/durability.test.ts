@@ -68,6 +68,11 @@ describe('durability when a dependency is down', () => {
     assert.equal(response.status, 200, 'stored durably, so Stripe gets its 2xx');
     const stored = await hookflow.db.models.StripeEvent.findOne({ eventId: event.id }).lean();
     assert.equal(stored?.status, 'received');
+    assert.equal(
+      await hookflow.db.models.PendingEvent.countDocuments({ eventId: event.id }),
+      1,
+      'on the reconciler list',
+    );
 
     assert.ok((await reconcilerWith({ afterSeconds: 0 }).reconcileOnce()) >= 1);
     const processed = await waitForEventStatus(hookflow, event.id);
@@ -86,7 +91,7 @@ describe('durability when a dependency is down', () => {
     });
     await ledger.markStatus('default', event.id, 'processing'); // as a run that then died would leave it
 
-    assert.ok((await reconcilerWith({ stalledAfterSeconds: 0 }).reconcileOnce()) >= 1);
+    assert.ok((await reconcilerWith({ afterSeconds: 0, stalledAfterSeconds: 0 }).reconcileOnce()) >= 1);
     assert.equal((await waitForEventStatus(hookflow, event.id)).status, 'processed');
   });
 

@@ -49,5 +49,10 @@ describe('a verified Stripe delivery', () => {
     assert.equal(stored.outcome, 'applied');
     assert.equal(stored.error, null);
     assert.ok(stored.processedAt, 'processing time recorded');
+    assert.equal(
+      await hookflow.db.models.PendingEvent.countDocuments({ eventId: event.id }),
+      0,
+      'off the reconciler list once its outcome is recorded',
+    );
   });
 });

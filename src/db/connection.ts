@@ -27,6 +27,7 @@ export async function connectDatabase(url: string): Promise<Database> {
   const models = bindModels(connection);
   await Promise.all([
     models.StripeEvent.createIndexes(),
+    models.PendingEvent.createIndexes(),
     models.ObjectState.createIndexes(),
     models.ObjectChild.createIndexes(),
   ]);

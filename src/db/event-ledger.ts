@@ -1,5 +1,12 @@
 import type { EventSummary } from '../stripe/event-summary';
-import { eventKey, isDuplicateKeyError, type EventStatus, type Models, type StripeEventDoc } from './models';
+import {
+  eventKey,
+  isDuplicateKeyError,
+  type EventStatus,
+  type Models,
+  type PendingEventDoc,
+  type StripeEventDoc,
+} from './models';
 
 export interface RecordReceivedInput {
   tenantId: string;
@@ -23,6 +30,7 @@ export class EventLedger {
 
   async recordReceived(input: RecordReceivedInput): Promise<RecordReceivedResult> {
     const { tenantId, summary } = input;
+    const receivedAt = new Date();
     try {
       await this.models.StripeEvent.create({
         _id: eventKey(tenantId, summary.eventId),
@@ -38,17 +46,34 @@ export class EventLedger {
         rawBody: input.rawBody,
         status: 'received',
         workflowId: input.workflowId,
-        receivedAt: new Date(),
+        receivedAt,
       });
+      await this.markPending(tenantId, summary.eventId, receivedAt);
       return { duplicate: false, needsStart: true };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
     // Read only: the event's workflow may be updating this document right now (see models.ts).
     const existing = await this.models.StripeEvent.findOne({ _id: eventKey(tenantId, summary.eventId) })
-      .select({ status: 1 })
+      .select({ status: 1, receivedAt: 1 })
       .lean();
-    return { duplicate: true, needsStart: existing?.status === 'received' };
+    const needsStart = existing?.status === 'received';
+    // A first delivery that died between the two inserts left no pending row: this one adds it.
+    if (needsStart) await this.markPending(tenantId, summary.eventId, existing.receivedAt);
+    return { duplicate: true, needsStart };
+  }
+
+  private async markPending(tenantId: string, eventId: string, receivedAt: Date): Promise<void> {
+    try {
+      await this.models.PendingEvent.create({ _id: eventKey(tenantId, eventId), tenantId, eventId, receivedAt });
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+  }
+
+  /** The outcome is recorded: the event leaves the reconciler's work list. */
+  async clearPending(tenantId: string, eventId: string): Promise<void> {
+    await this.models.PendingEvent.deleteOne({ _id: eventKey(tenantId, eventId) });
   }
 
   async find(tenantId: string, eventId: string): Promise<StripeEventDoc | null> {
@@ -68,26 +93,11 @@ export class EventLedger {
     );
   }
 
-  /**
-   * The reconciler's work list: events stored before `receivedBefore` whose processing never began,
-   * and events stuck `processing` since before `stalledBefore` — their workflow died without
-   * recording an outcome (e.g. the database was down longer than its retries). Starting either is
-   * idempotent: a running workflow is reused, a completed one is not repeated.
-   */
-  async findStalled(
-    receivedBefore: Date,
-    stalledBefore: Date,
-    limit: number,
-  ): Promise<Array<Pick<StripeEventDoc, 'tenantId' | 'eventId' | 'rawBody'>>> {
-    return this.models.StripeEvent.find({
-      $or: [
-        { status: 'received', receivedAt: { $lt: receivedBefore } },
-        { status: 'processing', receivedAt: { $lt: stalledBefore } },
-      ],
-    })
+  /** Pending events received before `receivedBefore`, oldest first (the reconciler's work list). */
+  async findPending(receivedBefore: Date, limit: number): Promise<PendingEventDoc[]> {
+    return this.models.PendingEvent.find({ receivedAt: { $lt: receivedBefore } })
       .sort({ receivedAt: 1 })
       .limit(limit)
-      .select({ tenantId: 1, eventId: 1, rawBody: 1 })
       .lean();
   }
 }

@@ -56,6 +56,22 @@ stripeEventSchema.index({ tenantId: 1, eventId: 1 }, { unique: true });
 stripeEventSchema.index({ status: 1, receivedAt: 1 });
 stripeEventSchema.index({ tenantId: 1, objectId: 1 });
 
+/**
+ * Events whose outcome is not recorded yet — the reconciler's work list. Small (it holds only
+ * events in flight), so the reconciler's scan stays cheap however many events are stored. The
+ * receiver inserts the row after the event; the workflow deletes it once it recorded the outcome.
+ */
+export const pendingEventSchema = new Schema(
+  {
+    /** eventKey(tenantId, eventId) */
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+  },
+  { collection: 'pending_events', versionKey: false },
+);
+
 export const objectStateSchema = new Schema(
   {
     /** objectStateKey(tenantId, resource, objectId) */
@@ -114,6 +130,7 @@ export const objectChildSchema = new Schema(
 objectChildSchema.index({ tenantId: 1, parentId: 1, list: 1, childId: 1 }, { unique: true });
 
 export type StripeEventDoc = InferSchemaType<typeof stripeEventSchema>;
+export type PendingEventDoc = InferSchemaType<typeof pendingEventSchema>;
 export type ObjectStateDoc = InferSchemaType<typeof objectStateSchema>;
 export type ObjectChildDoc = InferSchemaType<typeof objectChildSchema>;
 
@@ -121,6 +138,7 @@ export type ObjectChildDoc = InferSchemaType<typeof objectChildSchema>;
 export function bindModels(connection: Connection) {
   return {
     StripeEvent: connection.model('StripeEvent', stripeEventSchema),
+    PendingEvent: connection.model('PendingEvent', pendingEventSchema),
     ObjectState: connection.model('ObjectState', objectStateSchema),
     ObjectChild: connection.model('ObjectChild', objectChildSchema),
     Lock: bindLockModel(connection),

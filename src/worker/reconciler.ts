@@ -25,19 +25,25 @@ export function createReconciler(deps: ReconcilerDeps) {
 
   async function reconcileOnce(): Promise<number> {
     const now = Date.now();
-    const pending = await deps.ledger.findStalled(
-      new Date(now - deps.afterSeconds * 1000),
-      new Date(now - deps.stalledAfterSeconds * 1000),
-      batchSize,
-    );
+    const stalledBefore = now - deps.stalledAfterSeconds * 1000;
+    const pending = await deps.ledger.findPending(new Date(now - deps.afterSeconds * 1000), batchSize);
     let started = 0;
-    for (const event of pending) {
+    for (const entry of pending) {
       try {
+        const event = await deps.ledger.find(entry.tenantId, entry.eventId);
+        if (!event || event.status === 'processed' || event.status === 'failed') {
+          // The outcome was recorded but the pending row not removed (a crash in between).
+          await deps.ledger.clearPending(entry.tenantId, entry.eventId);
+          continue;
+        }
+        // `processing` means a run is (or was) at work: only when it has been so for long is it
+        // presumed dead. A start would reuse a live run anyway; the wait keeps restarts deliberate.
+        if (event.status === 'processing' && entry.receivedAt.getTime() >= stalledBefore) continue;
         const summary = summarizeEvent(JSON.parse(event.rawBody) as Parameters<typeof summarizeEvent>[0]);
         await deps.startWorkflow({ tenantId: event.tenantId, summary });
         started++;
       } catch (error) {
-        deps.log.warn({ err: error, eventId: event.eventId }, 'reconciler could not start workflow; will retry');
+        deps.log.warn({ err: error, eventId: entry.eventId }, 'reconciler could not start workflow; will retry');
       }
     }
     if (started > 0) deps.log.info({ started }, 'reconciler started deferred workflows');
