@@ -61,6 +61,36 @@ export function createPaymentSessionActivities(
     });
   }
 
+  /**
+   * Records the session (when the metadata names one) and returns the transaction message, which is
+   * sent whether or not a session is known: it depends on the event only, so re-runs repeat it.
+   */
+  async function settle(
+    ref: EventRef,
+    event: StoredEvent,
+    sessionId: string | null,
+    status: SessionStatus,
+    fields: Record<string, unknown>,
+    objectId: string,
+  ): Promise<BusinessResult> {
+    let outcome: SessionOutcome = 'no_session';
+    if (sessionId) {
+      const write = await writeSession(ref, event, sessionId, status, fields);
+      outcome = write === 'stale' ? 'stale' : status === 'succeeded' ? 'session_linked' : 'session_failed';
+    }
+    activityLog('payment session outcome', { eventId: event.id, sessionId, status, outcome });
+    return {
+      outcome,
+      outbound: [
+        {
+          type: status === 'succeeded' ? 'transaction.succeeded' : 'transaction.failed',
+          objectId,
+          data: { sessionId, ...fields, status, occurredAt: isoSeconds(event.created) },
+        },
+      ],
+    };
+  }
+
   return {
     async linkPaymentSession(ref: EventRef): Promise<BusinessResult> {
       const event = await loadStoredEvent(deps.ledger, ref);
@@ -77,22 +107,7 @@ export function createPaymentSessionActivities(
         failureCode: null,
         declineCode: null,
       };
-      let outcome: SessionOutcome = 'no_session';
-      if (sessionId) {
-        const write = await writeSession(ref, event, sessionId, 'succeeded', fields);
-        outcome = write === 'stale' ? 'stale' : 'session_linked';
-      }
-      activityLog('charge linked to payment session', { eventId: event.id, sessionId, outcome });
-      return {
-        outcome,
-        outbound: [
-          {
-            type: 'transaction.succeeded',
-            objectId: chargeId,
-            data: { sessionId, ...fields, status: 'succeeded', occurredAt: isoSeconds(event.created) },
-          },
-        ],
-      };
+      return settle(ref, event, sessionId, 'succeeded', fields, chargeId);
     },
 
     async failPaymentSession(ref: EventRef): Promise<BusinessResult> {
@@ -112,22 +127,7 @@ export function createPaymentSessionActivities(
         failureCode: stringField(lastError, 'code'),
         declineCode: stringField(lastError, 'decline_code'),
       };
-      let outcome: SessionOutcome = 'no_session';
-      if (sessionId) {
-        const write = await writeSession(ref, event, sessionId, 'failed', fields);
-        outcome = write === 'stale' ? 'stale' : 'session_failed';
-      }
-      activityLog('payment failure recorded', { eventId: event.id, sessionId, outcome });
-      return {
-        outcome,
-        outbound: [
-          {
-            type: 'transaction.failed',
-            objectId: intentId,
-            data: { sessionId, ...fields, status: 'failed', occurredAt: isoSeconds(event.created) },
-          },
-        ],
-      };
+      return settle(ref, event, sessionId, 'failed', fields, intentId);
     },
   };
 }

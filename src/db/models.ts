@@ -131,8 +131,6 @@ objectChildSchema.index({ tenantId: 1, parentId: 1, list: 1, childId: 1 }, { uni
 
 export type StripeEventDoc = InferSchemaType<typeof stripeEventSchema>;
 export type PendingEventDoc = InferSchemaType<typeof pendingEventSchema>;
-export type ObjectStateDoc = InferSchemaType<typeof objectStateSchema>;
-export type ObjectChildDoc = InferSchemaType<typeof objectChildSchema>;
 
 /** Models are bound per connection so tests and processes never share global mongoose state. */
 export function bindModels(connection: Connection) {

@@ -13,32 +13,40 @@ export interface ObjectKey {
   objectId: string;
 }
 
+type WriteOutcome = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+
 export interface StateWrite {
-  outcome: Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+  outcome: WriteOutcome;
   /** Fan-out child ids the row listed before this write (to remove the ones no longer listed). */
   previousChildIds: string[];
 }
-
-type WriteOutcome = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
 
 interface Watermarked {
   watermarkCreated: number;
   watermarkEventId: string;
 }
 
-/**
- * The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …): writes
- * `doc` at `key` unless the stored row carries a newer watermark. Callers hold the row's lock (see
- * object-lock.ts): compare-then-write is only safe serialised.
- */
-export async function writeIfNotOlder(
-  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by several schemas
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- shared by several schemas
+type AnyModel = Model<any>;
+
+async function readWatermark<Extra extends object = object>(
+  model: AnyModel,
+  key: Record<string, unknown>,
+  extra: string[] = [],
+) {
+  const projection = Object.fromEntries(['watermarkCreated', 'watermarkEventId', ...extra].map((name) => [name, 1]));
+  return model.findOne(key).select(projection).lean<Watermarked & Extra>();
+}
+
+/** The compare-and-write step, given what the row held (read once by the caller). */
+async function writeOver(
+  model: AnyModel,
   key: Record<string, unknown>,
   mark: Watermark,
   doc: Record<string, unknown>,
+  previous: Watermarked | null,
 ): Promise<WriteOutcome> {
   const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  const previous = await model.findOne(key).select({ watermarkCreated: 1, watermarkEventId: 1 }).lean<Watermarked>();
   if (previous === null) {
     await model.create({ ...key, ...fields });
     return 'applied';
@@ -52,6 +60,20 @@ export async function writeIfNotOlder(
   return tie ? 'tie' : 'applied';
 }
 
+/**
+ * The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …): writes
+ * `doc` at `key` unless the stored row carries a newer watermark. Callers hold the row's lock (see
+ * object-lock.ts): compare-then-write is only safe serialised.
+ */
+export async function writeIfNotOlder(
+  model: AnyModel,
+  key: Record<string, unknown>,
+  mark: Watermark,
+  doc: Record<string, unknown>,
+): Promise<WriteOutcome> {
+  return writeOver(model, key, mark, doc, await readWatermark(model, key));
+}
+
 /** An object's state row, addressed by `_id` (see models.ts on FerretDB), with its previous children. */
 export async function writeStateIfNotOlder(
   models: Models,
@@ -59,18 +81,19 @@ export async function writeStateIfNotOlder(
   mark: Watermark,
   doc: Record<string, unknown> & { childIds: string[] },
 ): Promise<StateWrite> {
-  const _id = objectStateKey(key.tenantId, key.resource, key.objectId);
-  const previousChildIds = ((await models.ObjectState.findOne({ _id }).select({ childIds: 1 }).lean())?.childIds ??
-    []) as string[];
+  const rowKey = { _id: objectStateKey(key.tenantId, key.resource, key.objectId) };
+  const previous = await readWatermark<{ childIds?: string[] }>(models.ObjectState, rowKey, ['childIds']);
+  const previousChildIds = previous?.childIds ?? [];
   // Until the children are replaced, the row lists old and new ids together: if the worker dies in
   // between, the retry still knows every child that may need removing. settleChildIds ends it.
   const pendingChildIds = [...new Set([...previousChildIds, ...doc.childIds])];
-  const outcome = await writeIfNotOlder(models.ObjectState, { _id }, mark, {
-    ...key,
-    sameSecondTie: false,
-    ...doc,
-    childIds: pendingChildIds,
-  });
+  const outcome = await writeOver(
+    models.ObjectState,
+    rowKey,
+    mark,
+    { ...key, sameSecondTie: false, ...doc, childIds: pendingChildIds },
+    previous,
+  );
   return { outcome, previousChildIds };
 }
 
