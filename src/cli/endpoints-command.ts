@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { LockBusyError } from '../db/object-lock';
+import { LockBusyError } from '../stores/locks';
 import { bindOutboundModels, ensureOutboundIndexes } from '../outbound/endpoint-model';
 import {
   createEndpointStore,

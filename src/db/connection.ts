@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { bindModels, type Models } from './models';
+import { bindModels, type Models } from '../stores/event-models';
 
 export interface Database {
   connection: Connection;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { withLock, type LockModel } from '../db/object-lock';
+import { withLock, type LockModel } from '../stores/locks';
 import type { SecretBox } from '../tenants/secret-box';
 import type { EndpointDoc, OutboundModels } from './endpoint-model';
 import { endpointLockKey, lockModelOf } from './outbound-locks';

@@ -1,5 +1,5 @@
-import { isDuplicateKeyError } from '../db/models';
-import { withLock, type LockModel } from '../db/object-lock';
+import { isDuplicateKeyError } from '../stores/duplicate-key';
+import { withLock, type LockModel } from '../stores/locks';
 import { attemptKey, type MessageDoc, type MessageStatus, type OutboundModels } from './endpoint-model';
 import { lockModelOf, messageLockKey } from './outbound-locks';
 import { outboundBody, outboundMessageId } from './outbound-message';

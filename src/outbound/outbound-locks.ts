@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { bindLockModel, type LockModel } from '../db/object-lock';
+import { bindLockModel, type LockModel } from '../stores/locks';
 
 /**
  * One writer per outbound document at a time: FerretDB 1.x rewrites a whole document on every

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db/connection';
 import { bindBusinessModels } from '../db/business-models';
-import { EventLedger } from '../db/event-ledger';
+import { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
 import type { TenantResolver } from '../receiver/tenants';

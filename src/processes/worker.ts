@@ -1,7 +1,7 @@
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { Config } from '../config';
 import { connectDatabase } from '../db/connection';
-import { EventLedger } from '../db/event-ledger';
+import { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import { connectTemporal } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';

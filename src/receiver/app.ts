@@ -1,5 +1,5 @@
 import Koa from 'koa';
-import type { EventLedger } from '../db/event-ledger';
+import type { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';
 import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { EventLedger } from '../db/event-ledger';
+import type { EventLedger } from '../stores/event-store';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { summarizeEvent } from '../stripe/event-summary';

@@ -1,6 +1,6 @@
 import type { Connection } from 'mongoose';
 import { requireMasterKey, type Config } from '../config';
-import { bindLockModel } from '../db/object-lock';
+import { bindLockModel } from '../stores/locks';
 import type { Logger } from '../logger';
 import { createSingleTenantResolver, type TenantResolver } from '../receiver/tenants';
 import { createSecretBox } from './secret-box';

@@ -1,6 +1,6 @@
-import { withLock, type LockModel } from '../db/object-lock';
+import { withLock, type LockModel } from '../stores/locks';
 import type { StripeEnvironment } from '../receiver/tenants';
-import { isDuplicateKeyError } from '../db/models';
+import { isDuplicateKeyError } from '../stores/duplicate-key';
 import { API_KEY_MIN_LENGTH, hashApiKey } from './api-key';
 import type { SecretBox } from './secret-box';
 import {

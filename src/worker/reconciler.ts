@@ -1,4 +1,4 @@
-import type { EventLedger } from '../db/event-ledger';
+import type { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import { summarizeEvent } from '../stripe/event-summary';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';

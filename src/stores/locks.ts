@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Schema, type Connection, type Model } from 'mongoose';
-import { isDuplicateKeyError } from './models';
+import { isDuplicateKeyError } from './duplicate-key';
 
 /**
  * Per-key mutual exclusion for read-compare-write sequences.

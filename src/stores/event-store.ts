@@ -1,12 +1,7 @@
 import type { EventSummary } from '../stripe/event-summary';
-import {
-  eventKey,
-  isDuplicateKeyError,
-  type EventStatus,
-  type Models,
-  type PendingEventDoc,
-  type StripeEventDoc,
-} from './models';
+import type { EventStatus } from '../contracts';
+import { isDuplicateKeyError } from './duplicate-key';
+import { eventKey, type Models, type PendingEventDoc, type StripeEventDoc } from './event-models';
 
 export interface RecordReceivedInput {
   tenantId: string;

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type InferSchemaType } from 'mongoose';
-import { bindLockModel } from './object-lock';
+import { EVENT_STATUSES } from '../contracts';
+import { bindLockModel } from './locks';
 
 /**
  * One writer per document at a time: FerretDB 1.x (SQLite) rewrites the whole document on every
@@ -12,8 +13,6 @@ import { bindLockModel } from './object-lock';
  * round-trips every payload byte for byte. Fields we query on are lifted out beside them.
  */
 
-export const EVENT_STATUSES = ['received', 'processing', 'processed', 'failed'] as const;
-export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /**
  * Hot documents carry a deterministic string `_id`: FerretDB 1.x (SQLite) answers an `_id`
@@ -145,7 +144,3 @@ export function bindModels(connection: Connection) {
 
 export type Models = ReturnType<typeof bindModels>;
 
-/** MongoDB and FerretDB both report a unique-index clash on insert as E11000. */
-export function isDuplicateKeyError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
-}

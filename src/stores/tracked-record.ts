@@ -1,7 +1,7 @@
 import type { Model } from 'mongoose';
-import { businessKey, type HistoryEntry } from './business-models';
-import { withLock, type LockModel } from './object-lock';
-import { writeIfNotOlder } from './object-state-store';
+import { businessKey, type HistoryEntry } from '../db/business-models';
+import { withLock, type LockModel } from './locks';
+import { writeIfNotOlder } from './watermark';
 
 /**
  * Appends `entry` to the record's `history` unless that event is already there: activities run at

@@ -1,6 +1,6 @@
 import type { Model } from 'mongoose';
-import type { StateOutcome } from '../../activities/types';
-import { objectChildKey, objectStateKey, type Models } from './models';
+import type { StateOutcome } from '../contracts';
+import { objectChildKey, objectStateKey, type Models } from './event-models';
 
 export interface Watermark {
   created: number;

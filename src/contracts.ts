@@ -1,0 +1,85 @@
+/**
+ * Contracts shared by workflows, activities and processes: event references, statuses, outcome
+ * values, search-attribute names, workflow ids, task queues and signal names.
+ *
+ * This module imports nothing (house style rule 16, as `mutex/src/shared.ts` in
+ * temporalio/samples-typescript): workflow code bundles it, and every other module may import it
+ * without creating a cycle. Imports run one way — from here outwards.
+ */
+
+/** A Stripe event by reference: payloads never travel through workflow history. */
+export interface EventRef {
+  tenantId: string;
+  eventId: string;
+}
+
+/** Lifecycle of a stored event (the support view): received → processing → processed | failed. */
+export const EVENT_STATUSES = ['received', 'processing', 'processed', 'failed'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/**
+ * Every value of the `HookflowOutcome` search attribute (and the `outcome` of a stored event),
+ * with its meaning. The README's outcome table is checked against this list by a test.
+ */
+export const HOOKFLOW_OUTCOMES = {
+  pending: 'the workflow was started and has not recorded an outcome yet',
+  applied: 'the object state was written (no business handler for this type)',
+  stale: 'an older event than the stored state or record: ignored, nothing overwritten',
+  tie: 'same-second change from another event: applied and flagged `sameSecondTie`',
+  skipped: 'the resource is not selected (`STATE_RESOURCES`, `STATE_UNSELECTED=skip`)',
+  no_object: 'the event carries no object id: stored, nothing to apply',
+  clerk_synced: 'Clerk organization (and user) metadata updated',
+  clerk_not_configured: 'a Clerk event, but no Clerk key is configured for the tenant',
+  no_organization: 'a Clerk event without a Clerk organization to update',
+  not_subscription: 'a checkout session that did not buy a subscription',
+  case_opened: 'a dispute or fraud case was opened',
+  case_updated: 'a dispute case was updated',
+  case_resolved: 'a dispute case was resolved (won or lost)',
+  not_a_case: 'a dispute or fraud event without a dispute / warning id',
+  session_linked: 'a successful charge was linked to its payment session',
+  session_failed: 'a failed payment was recorded on its payment session',
+  no_session: 'a payment without a payment-session id in its metadata',
+  failed: 'processing failed; the reason is on the stored event; support can re-run it',
+} as const;
+export type HookflowOutcomeValue = keyof typeof HOOKFLOW_OUTCOMES;
+export const HOOKFLOW_OUTCOME_VALUES = Object.keys(HOOKFLOW_OUTCOMES) as HookflowOutcomeValue[];
+
+/**
+ * What happened to the object state: `applied` (newest change stored), `stale` (an older event
+ * than the stored state, ignored), `tie` (same-second change from another event, applied and
+ * flagged), `skipped` (resource not selected), `no_object` (event has no object id).
+ */
+export type StateOutcome = Extract<HookflowOutcomeValue, 'applied' | 'stale' | 'tie' | 'skipped' | 'no_object'>;
+
+/** Custom search attributes (design: "Temporal UI"); ids and types only, never personal data. */
+export const SEARCH_ATTRIBUTE_TYPES = {
+  StripeEventType: 'Keyword',
+  StripeObjectId: 'Keyword',
+  StripeCustomerId: 'Keyword',
+  TenantId: 'Keyword',
+  StripeLivemode: 'Bool',
+  HookflowOutcome: 'Keyword',
+} as const;
+export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTE_TYPES;
+
+/** `stripe-event:<tenant>:<event id>` — one workflow per Stripe event (design: Idempotency). */
+export function eventWorkflowId(tenantId: string, eventId: string): string {
+  return `stripe-event:${tenantId}:${eventId}`;
+}
+
+/** `<kind>:<business id>` ids (house style): one sequence per (endpoint, object), one delivery per message. */
+export function sequenceWorkflowId(endpointId: string, orderKey: string): string {
+  return `outbound-sequence:${endpointId}:${orderKey}`;
+}
+
+export function deliveryWorkflowId(messageId: string): string {
+  return `outbound-delivery:${messageId}`;
+}
+
+/** The task queue of the Clerk worker, derived so one setting (TEMPORAL_TASK_QUEUE) names both. */
+export function clerkTaskQueue(taskQueue: string): string {
+  return `${taskQueue}-clerk`;
+}
+
+/** Signal that adds a message to a running (endpoint, object) delivery sequence. */
+export const ENQUEUE_WEBHOOK_MESSAGE_SIGNAL = 'enqueueWebhookMessage';
