@@ -1,7 +1,7 @@
 import type { BusinessModels, CaseStatus } from '../src/db/business-models';
-import type { EventLedger } from '../src/db/event-ledger';
-import { writeTrackedRecord } from '../src/db/history';
-import type { LockModel } from '../src/db/object-lock';
+import type { EventLedger } from '../src/stores/event-store';
+import { writeTrackedRecord } from '../src/stores/tracked-record';
+import type { LockModel } from '../src/stores/locks';
 import type { BusinessActivities, BusinessResult, OutboundMessage } from './business-types';
 import {
   activityLog,

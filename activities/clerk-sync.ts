@@ -1,9 +1,9 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
 import { businessKey, type BusinessModels, type SubscriptionStatus } from '../src/db/business-models';
-import type { EventLedger } from '../src/db/event-ledger';
-import { withLock, type LockModel } from '../src/db/object-lock';
-import { writeIfNotOlder } from '../src/db/object-state-store';
+import type { EventLedger } from '../src/stores/event-store';
+import { withLock, type LockModel } from '../src/stores/locks';
+import { writeIfNotOlder } from '../src/stores/object-state-store';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
 import type { BusinessActivities, BusinessResult } from './business-types';
 import { activityLog, idField, loadStoredEvent, metadataValue, stringField, type StoredEvent } from './stored-event';

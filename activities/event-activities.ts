@@ -1,7 +1,7 @@
 import { ApplicationFailure, log } from '@temporalio/activity';
 import type { Config } from '../src/config';
-import type { EventLedger } from '../src/db/event-ledger';
-import type { Models } from '../src/db/models';
+import type { EventLedger } from '../src/stores/event-store';
+import type { Models } from '../src/stores/event-models';
 import { summarizeEvent } from '../src/stripe/event-summary';
 import { applyObjectState } from './object-state';
 import type { EventActivities, EventOutcome, EventRef, ProcessResult } from './types';

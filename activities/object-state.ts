@@ -1,6 +1,11 @@
-import type { Models } from '../src/db/models';
-import { withLock } from '../src/db/object-lock';
-import { replaceChildren, settleChildIds, writeStateIfNotOlder, type Watermark } from '../src/db/object-state-store';
+import type { Models } from '../src/stores/event-models';
+import { withLock } from '../src/stores/locks';
+import {
+  replaceChildren,
+  settleChildIds,
+  writeStateIfNotOlder,
+  type Watermark,
+} from '../src/stores/object-state-store';
 import type { EventSummary } from '../src/stripe/event-summary';
 import type { StateOutcome } from './types';
 

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
-import type { LockModel } from '../src/db/object-lock';
+import type { LockModel } from '../src/stores/locks';
 import type { Logger } from '../src/logger';
 import type { OutboundModels } from '../src/outbound/endpoint-model';
 import { createEndpointStore } from '../src/outbound/endpoint-store';

@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EventLedger } from '../src/db/event-ledger';
+import type { EventLedger } from '../src/stores/event-store';
 import type { EventRef } from './types';
 
 /** The parts of a stored Stripe event the business activities read. */

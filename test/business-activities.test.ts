@@ -11,7 +11,7 @@ import type { EventRef } from '../activities/types';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
 import { bindBusinessModels, createBusinessIndexes, type BusinessModels } from '../src/db/business-models';
 import { connectDatabase, type Database } from '../src/db/connection';
-import { EventLedger } from '../src/db/event-ledger';
+import { EventLedger } from '../src/stores/event-store';
 import { createLogger } from '../src/logger';
 import { createAdminApiRouter } from '../src/receiver/admin-api-router';
 import { errorHandler } from '../src/receiver/error-handler';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { connectDatabase } from '../src/db/connection';
-import { EventLedger } from '../src/db/event-ledger';
+import { EventLedger } from '../src/stores/event-store';
 import { createLogger } from '../src/logger';
 import { createApp, type AppDeps } from '../src/receiver/app';
 import { createSingleTenantResolver } from '../src/receiver/tenants';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { connectDatabase, type Database } from '../src/db/connection';
-import { LockBusyError, withLock } from '../src/db/object-lock';
+import { LockBusyError, withLock } from '../src/stores/locks';
 import { testStack } from './setup/global-stack';
 
 describe('the object lock (unique-index insert on FerretDB)', () => {

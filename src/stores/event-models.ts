@@ -13,7 +13,6 @@ import { bindLockModel } from './locks';
  * round-trips every payload byte for byte. Fields we query on are lifted out beside them.
  */
 
-
 /**
  * Hot documents carry a deterministic string `_id`: FerretDB 1.x (SQLite) answers an `_id`
  * equality from its primary key but scans the whole collection for any other filter, indexed or
@@ -143,4 +142,3 @@ export function bindModels(connection: Connection) {
 }
 
 export type Models = ReturnType<typeof bindModels>;
-

@@ -64,4 +64,3 @@ export async function writeIfNotOlder(
 ): Promise<WriteOutcome> {
   return writeOver(model, key, mark, doc, await readWatermark(model, key));
 }
-
