@@ -42,7 +42,11 @@ export default tseslint.config(
               message: 'Workflows must not do I/O: call an activity.',
             },
             {
-              group: ['../src/*', '../activities/*', '!../activities/types'],
+              group: ['../src/*', '!../src/contracts'],
+              message: 'Workflows import only the contracts module from src/ (it imports nothing).',
+            },
+            {
+              group: ['../activities/*', '!../activities/types'],
               message: 'Workflows import activity types only (import type).',
             },
           ],
