@@ -1,5 +1,7 @@
 /** Contracts between the outbound-webhook workflows and activities; workflows import these as types only. */
 
+import type { DeliveryPlan } from '../src/outbound/delivery-plan';
+
 /** What the business workflow hands over: one outbound event, fanned out to matching endpoints. */
 export interface OutboundDispatchInput {
   tenantId: string;
@@ -27,14 +29,7 @@ export interface OutboundMessageRef {
 }
 
 /** Retry schedule of one message; comes from config through the enqueue activity. */
-export interface DeliveryPlan {
-  /** Delays between attempts, after the immediate first one (Standard Webhooks' example: 5 s … 10 h). */
-  retryScheduleMs: number[];
-  /** Jitter as a fraction of each delay (0.1 = ±10 %), so retries of many messages do not arrive together. */
-  jitterRatio: number;
-  /** Longest `Retry-After` honoured, so an endpoint cannot park a message for ever. */
-  maxRetryAfterMs: number;
-}
+export type { DeliveryPlan } from '../src/outbound/delivery-plan';
 
 export interface DeliverWebhookInput {
   message: OutboundMessageRef;

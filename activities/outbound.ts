@@ -1,48 +1,38 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
-import type { LockModel } from '../src/stores/locks';
-import type { Logger } from '../src/logger';
-import type { OutboundModels } from '../src/outbound/endpoint-model';
-import { createEndpointStore } from '../src/outbound/endpoint-store';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowIdReusePolicy,
+  type SearchAttributePair,
+} from '@temporalio/common';
+import {
+  ENQUEUE_WEBHOOK_MESSAGE_SIGNAL,
+  SEARCH_ATTRIBUTE_TYPES,
+  sequenceWorkflowId,
+  type SearchAttributeName,
+} from '../src/contracts';
 import { sendSignedWebhook } from '../src/outbound/http-sender';
-import { createMessageStore } from '../src/outbound/message-store';
-import type { AllowList, GuardOptions } from '../src/outbound/ssrf-guard';
-import type { SecretBox } from '../src/tenants/secret-box';
-import { enqueueWebhookMessage, sequenceWorkflowId } from '../workflows/outbound-signals';
-import { StripeObjectId, TenantId } from '../workflows/search-attributes';
-import type { sequenceWebhookDeliveries } from '../workflows/sequence-webhook-deliveries';
-import type { AttemptOutcome, DeliveryPlan, OutboundActivities, OutboundMessageRef } from './outbound-types';
+import type { OutboundActivityDeps } from '../src/outbound/outbound-deps';
+import type { AttemptOutcome, OutboundActivities, OutboundMessageRef, SequenceInput } from './outbound-types';
 
-export interface OutboundActivityDeps {
-  models: OutboundModels;
-  allow: AllowList;
-  /** HTTP timeout of one attempt. */
-  timeoutMs: number;
-  plan: DeliveryPlan;
-  /** Starts and signals the per (endpoint, object) sequence workflows, on the worker's task queue. */
-  temporal: { client: Client; taskQueue: string };
-  logger: Logger;
-  /** Opens endpoint secrets (AES-256-GCM under HOOKFLOW_MASTER_KEY); null when no key is configured. */
-  secrets: SecretBox | null;
-  /** Tests inject a resolver so no DNS query leaves the machine. */
-  guard?: GuardOptions;
-  /**
-   * `db.models.Lock`: one writer per endpoint and message document (FerretDB updates are not
-   * isolated, see object-lock.ts).
-   */
-  locks: LockModel;
-}
+export type { OutboundActivityDeps } from '../src/outbound/outbound-deps';
 
-/** Outbound webhook activities over injected dependencies (no module-level clients). */
+/** The names in src/contracts.ts whose search attribute is a Keyword. */
+type KeywordAttributeName = {
+  [Name in SearchAttributeName]: (typeof SEARCH_ATTRIBUTE_TYPES)[Name] extends 'Keyword' ? Name : never;
+}[SearchAttributeName];
+
+/** Typed keys from the contract names, so activities never import workflow code for them. */
+const keywordAttribute = (name: KeywordAttributeName) => defineSearchAttributeKey(name, SearchAttributeType.KEYWORD);
+const TenantId = keywordAttribute('TenantId');
+const StripeObjectId = keywordAttribute('StripeObjectId');
+
+/** The sequence workflow as the client sees it: started by name, typed by its input (no workflow import). */
+type SequenceWebhookDeliveries = (input: SequenceInput) => Promise<{ delivered: number }>;
+
+/** Outbound webhook activities over injected stores (no module-level clients, no models or locks). */
 export function createOutboundActivities(deps: OutboundActivityDeps): OutboundActivities {
-  const endpoints = createEndpointStore({
-    models: deps.models,
-    allow: deps.allow,
-    secrets: deps.secrets,
-    locks: deps.locks,
-  });
-  const messages = createMessageStore({ models: deps.models, locks: deps.locks });
+  const { endpoints, messages } = deps;
 
   return {
     async prepareOutboundMessages(input) {
@@ -71,14 +61,14 @@ export function createOutboundActivities(deps: OutboundActivityDeps): OutboundAc
     async enqueueOutboundMessage(message) {
       const searchAttributes: SearchAttributePair[] = [{ key: TenantId, value: message.tenantId }];
       if (message.objectId) searchAttributes.push({ key: StripeObjectId, value: message.objectId });
-      await deps.temporal.client.workflow.signalWithStart<typeof sequenceWebhookDeliveries, [OutboundMessageRef]>(
+      await deps.temporal.client.workflow.signalWithStart<SequenceWebhookDeliveries, [OutboundMessageRef]>(
         'sequenceWebhookDeliveries',
         {
           taskQueue: deps.temporal.taskQueue,
           workflowId: sequenceWorkflowId(message.endpointId, message.orderKey),
           // Also in the start arguments, so a fresh run has its first message before any signal handling.
           args: [{ endpointId: message.endpointId, orderKey: message.orderKey, plan: deps.plan, pending: [message] }],
-          signal: enqueueWebhookMessage,
+          signal: ENQUEUE_WEBHOOK_MESSAGE_SIGNAL,
           signalArgs: [message],
           workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           typedSearchAttributes: searchAttributes,

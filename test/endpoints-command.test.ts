@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { endpointsCommand } from '../src/cli/endpoints-command';
 import { connectDatabase } from '../src/db/connection';
-import { bindOutboundModels } from '../src/outbound/endpoint-model';
-import type { EndpointView } from '../src/outbound/endpoint-store';
+import type { EndpointView } from '../src/stores/endpoint-store';
+import { bindOutboundModels } from '../src/stores/outbound-schemas';
 import { testStack } from './setup/global-stack';
 
 describe('hookflow endpoints (CLI)', () => {
@@ -82,7 +82,8 @@ describe('hookflow endpoints (CLI)', () => {
       assert.equal(stored?.endpointId, endpoint.endpointId);
       assert.equal(stored?.enabled, true);
       assert.ok(stored?.previousSecret, 'the rotation kept the previous secret');
-      assert.equal(await db.models.Lock.countDocuments({ _id: `endpoint:${endpoint.endpointId}` }), 0);
+      const locks = db.connection.collection<{ _id: string }>('locks');
+      assert.equal(await locks.countDocuments({ _id: `endpoint:${endpoint.endpointId}` }), 0);
     } finally {
       await db.close();
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { openTenantStore } from '../src/tenants/open-tenants';
-import type { TenantStore } from '../src/tenants/tenant-store';
+import { openStores, storeOptionsFromConfig } from '../src/stores';
+import type { TenantStore } from '../src/stores/tenant-store';
 import { SECRET_A, startHookflow, type RunningHookflow } from './helpers/hookflow';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
 
@@ -23,7 +23,7 @@ describe('a multi-tenant receiver', () => {
       HOOKFLOW_MASTER_KEY: randomBytes(32).toString('base64'),
       HOOKFLOW_TENANT_CACHE_SECONDS: '0',
     });
-    store = await openTenantStore(hookflow.db.connection, hookflow.config);
+    store = openStores(hookflow.db.connection, storeOptionsFromConfig(hookflow.config)).stores.tenants;
     await store.add({ tenantId: TENANT_A, secrets: { live: [A_LIVE], sandbox: [A_SANDBOX] } });
     await store.add({ tenantId: TENANT_B, secrets: { live: [B_LIVE] }, apiKey: B_API_KEY });
   });

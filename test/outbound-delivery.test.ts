@@ -4,17 +4,17 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { createOutboundActivities } from '../activities/outbound';
 import type { DeliverWebhookResult, OutboundDispatchInput, OutboundMessageRef } from '../activities/types';
+import { deliveryWorkflowId } from '../src/contracts';
 import { connectDatabase, type Database } from '../src/db/connection';
 import { createLogger } from '../src/logger';
-import { bindOutboundModels, ensureOutboundIndexes, type OutboundModels } from '../src/outbound/endpoint-model';
-import { createEndpointStore, generateSecret, type EndpointStore } from '../src/outbound/endpoint-store';
 import { parseRetryAfter, RESPONSE_BODY_LIMIT_BYTES, sendSignedWebhook } from '../src/outbound/http-sender';
-import { createMessageStore } from '../src/outbound/message-store';
 import { OutboundDestinationRefused, parseAllowList } from '../src/outbound/ssrf-guard';
+import { createEndpointStore, generateSecret, type EndpointStore } from '../src/stores/endpoint-store';
+import { createMessageStore } from '../src/stores/message-store';
+import { bindOutboundModels } from '../src/stores/outbound-schemas';
 import { connectTemporal, type TemporalClient } from '../src/temporal/client';
 import { MasterKey } from '../src/tenants/master-key';
 import { createSecretBox } from '../src/tenants/secret-box';
-import { deliveryWorkflowId } from '../workflows/outbound-signals';
 import { startFakeMerchant, type FakeMerchant, type MerchantReply } from './helpers/fake-merchant';
 import { testStack } from './setup/global-stack';
 
@@ -25,7 +25,8 @@ const ALLOW = parseAllowList('127.0.0.1/32');
 
 describe('outbound webhooks', () => {
   let db: Database;
-  let models: OutboundModels;
+  /** Raw models, only to check what the stores wrote. */
+  let models: ReturnType<typeof bindOutboundModels>;
   let endpoints: EndpointStore;
   let temporal: TemporalClient;
   let connection: NativeConnection;
@@ -41,9 +42,8 @@ describe('outbound webhooks', () => {
     taskQueue = `hookflow-outbound-${suffix}`;
     db = await connectDatabase(stack.mongoUrl(`hookflow_outbound_${suffix}`));
     models = bindOutboundModels(db.connection);
-    await ensureOutboundIndexes(models);
     const secrets = createSecretBox(MasterKey.parse(randomBytes(32).toString('hex')));
-    endpoints = createEndpointStore({ models, allow: ALLOW, secrets });
+    endpoints = createEndpointStore(db.connection, { allow: ALLOW, secrets });
     temporal = await connectTemporal({ address: stack.temporalAddress, namespace: 'default', taskQueue });
     connection = await NativeConnection.connect({ address: stack.temporalAddress });
     worker = await Worker.create({
@@ -54,14 +54,13 @@ describe('outbound webhooks', () => {
         logger: quietLogger,
       }),
       activities: createOutboundActivities({
-        models,
+        endpoints,
+        messages: createMessageStore(db.connection),
         allow: ALLOW,
         timeoutMs: ATTEMPT_TIMEOUT_MS,
         plan: { retryScheduleMs: RETRY_SCHEDULE_MS, jitterRatio: 0.1, maxRetryAfterMs: 10_000 },
         temporal: { client: temporal.client, taskQueue },
         logger: createLogger('silent'),
-        secrets,
-        locks: db.models.Lock,
       }),
     });
     running = worker.run();
@@ -110,6 +109,11 @@ describe('outbound webhooks', () => {
       await pause(50);
     }
     return temporal.client.workflow.getHandle(deliveryWorkflowId(messageId)).result();
+  }
+
+  /** Lock documents under a key (the stores' lock collection), to check a lock was released. */
+  function locksHeld(key: string): Promise<number> {
+    return db.connection.collection<{ _id: string }>('locks').countDocuments({ _id: key });
   }
 
   async function attemptsOf(messageId: string) {
@@ -172,7 +176,7 @@ describe('outbound webhooks', () => {
       attempts.map((attempt) => attempt._id),
       [1, 2, 3].map((number) => `${messageId}:${number}`),
     );
-    assert.equal(await db.models.Lock.countDocuments({ _id: `message:${messageId}` }), 0, 'message lock released');
+    assert.equal(await locksHeld(`message:${messageId}`), 0, 'message lock released');
   });
 
   it('keeps concurrent writes of one endpoint (operator enable/disable racing a rotation): one writer at a time', async () => {
@@ -193,11 +197,11 @@ describe('outbound webhooks', () => {
       assert.equal(signing[0], secret, `round ${round}: the rotated secret survived the enable/disable`);
       assert.equal(signing.length, 2, 'the previous secret is still signed with');
     }
-    assert.equal(await db.models.Lock.countDocuments({ _id: `endpoint:${endpoint.endpointId}` }), 0, 'released');
+    assert.equal(await locksHeld(`endpoint:${endpoint.endpointId}`), 0, 'released');
   });
 
   it('keeps a delivered message delivered when a late status write arrives', async () => {
-    const messages = createMessageStore({ models, locks: db.models.Lock });
+    const messages = createMessageStore(db.connection);
     const input = {
       tenantId: uniqueId('tenant'),
       endpointId: uniqueId('ep'),

@@ -7,9 +7,9 @@ import { ConfigError, loadConfig, requireMasterKey } from '../src/config';
 import { AppError } from '../src/errors';
 import { MasterKey } from '../src/tenants/master-key';
 import { createSecretBox, SecretBoxError } from '../src/tenants/secret-box';
-import { bindTenantModel } from '../src/tenants/tenant-model';
+import { ensureStoreIndexes } from '../src/stores';
+import { createTenantStore, TenantStoreError, type TenantStore } from '../src/stores/tenant-store';
 import { createTenantResolver } from '../src/tenants/tenant-resolver';
-import { createTenantStore, TenantStoreError, type TenantStore } from '../src/tenants/tenant-store';
 import { testStack } from './setup/global-stack';
 
 const MASTER_KEY_B64 = randomBytes(32).toString('base64');
@@ -81,9 +81,8 @@ describe('the tenant store', () => {
     connection = await mongoose
       .createConnection(testStack().stack.mongoUrl(`tenants_${randomBytes(4).toString('hex')}`))
       .asPromise();
-    const model = bindTenantModel(connection);
-    await model.createIndexes();
-    store = createTenantStore({ model, secretBox: box, reservedTenantIds: ['default'] });
+    store = createTenantStore(connection, { secretBox: box, reservedTenantIds: ['default'] });
+    await ensureStoreIndexes(connection);
   });
   after(async () => {
     await connection?.dropDatabase();
@@ -197,9 +196,8 @@ describe('the tenant resolver', () => {
     connection = await mongoose
       .createConnection(testStack().stack.mongoUrl(`resolver_${randomBytes(4).toString('hex')}`))
       .asPromise();
-    const model = bindTenantModel(connection);
-    await model.createIndexes();
-    store = createTenantStore({ model, secretBox: box });
+    store = createTenantStore(connection, { secretBox: box });
+    await ensureStoreIndexes(connection);
   });
   after(async () => {
     await connection?.dropDatabase();

@@ -1,14 +1,9 @@
 import { defineSignal } from '@temporalio/workflow';
 import type { OutboundMessageRef } from '../activities/types';
+import { ENQUEUE_WEBHOOK_MESSAGE_SIGNAL } from '../src/contracts';
 
-/** Adds a message to a running (endpoint, object) sequence; sent with signal-with-start by the enqueue activity. */
-export const enqueueWebhookMessage = defineSignal<[OutboundMessageRef]>('enqueueWebhookMessage');
-
-/** `<kind>:<business id>` ids (house style): one sequence per (endpoint, object), one delivery per message. */
-export function sequenceWorkflowId(endpointId: string, orderKey: string): string {
-  return `outbound-sequence:${endpointId}:${orderKey}`;
-}
-
-export function deliveryWorkflowId(messageId: string): string {
-  return `outbound-delivery:${messageId}`;
-}
+/**
+ * Adds a message to a running (endpoint, object) sequence. The enqueue activity sends it with
+ * signal-with-start by the same name (src/contracts.ts), without importing workflow code.
+ */
+export const enqueueWebhookMessage = defineSignal<[OutboundMessageRef]>(ENQUEUE_WEBHOOK_MESSAGE_SIGNAL);

@@ -8,8 +8,9 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { OutboundMessageRef, SequenceInput } from '../activities/types';
+import { deliveryWorkflowId } from '../src/contracts';
 import type { deliverWebhook } from './deliver-webhook';
-import { deliveryWorkflowId, enqueueWebhookMessage } from './outbound-signals';
+import { enqueueWebhookMessage } from './outbound-signals';
 
 /** Bounds history: a busy object's sequence continues as new after this many deliveries. */
 const DELIVERIES_PER_RUN = 100;

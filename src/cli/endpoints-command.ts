@@ -1,16 +1,13 @@
 import { Command } from 'commander';
-import { LockBusyError } from '../stores/locks';
-import { bindOutboundModels, ensureOutboundIndexes } from '../outbound/endpoint-model';
+import { OutboundDestinationRefused } from '../outbound/ssrf-guard';
 import {
-  createEndpointStore,
   EndpointNotFound,
   InvalidEndpoint,
+  LockBusyError,
   MasterKeyRequired,
   type EndpointStore,
   type EndpointView,
-} from '../outbound/endpoint-store';
-import { OutboundDestinationRefused, parseAllowList } from '../outbound/ssrf-guard';
-import { createSecretBox } from '../tenants/secret-box';
+} from '../stores/endpoint-store';
 import { storeCommandRunner, type StoreCommandIo } from './store-command';
 
 export type EndpointsCommandDeps = StoreCommandIo;
@@ -28,18 +25,8 @@ export function endpointsCommand(deps: EndpointsCommandDeps = {}): Command {
     {
       name: 'endpoints',
       userErrors: USER_ERRORS,
-      async open(db, config) {
-        const models = bindOutboundModels(db.connection);
-        await ensureOutboundIndexes(models);
-        const secrets = config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null;
-        return createEndpointStore({
-          models,
-          allow: parseAllowList(config.outbound.allow.join(',')),
-          secrets,
-          // enable/disable/rotate-secret rewrite an endpoint the worker's 410 handler may write too.
-          locks: db.models.Lock,
-        });
-      },
+      // Secrets sealed with HOOKFLOW_MASTER_KEY; registration checked against HOOKFLOW_OUTBOUND_ALLOW.
+      store: (stores) => stores.endpoints,
     },
     deps,
   );

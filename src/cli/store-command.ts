@@ -1,5 +1,6 @@
 import { loadConfig, type Config } from '../config';
-import { connectDatabase, type Database } from '../db/connection';
+import { connectDatabase } from '../db/connection';
+import { openStores, storeOptionsFromConfig, type Stores } from '../stores';
 
 export interface StoreCommandIo {
   /** Environment to load the config from; tests pass their own. */
@@ -13,7 +14,8 @@ export interface StoreCommandSpec<Store> {
   name: string;
   /** Checks that need no database (e.g. the master key), so the likeliest mistake is answered at once. */
   precheck?: (config: Config) => void;
-  open: (db: Database, config: Config) => Promise<Store>;
+  /** The store the command works on, out of the stores opened with the process's config. */
+  store: (stores: Stores) => Store;
   /** Operator mistakes: answered with one line and exit code 1, not a stack trace. */
   userErrors: ReadonlyArray<abstract new (...args: never[]) => Error>;
 }
@@ -31,7 +33,7 @@ export function storeCommandRunner<Store>(spec: StoreCommandSpec<Store>, io: Sto
       spec.precheck?.(config);
       const db = await connectDatabase(config.mongoUrl);
       try {
-        await run(await spec.open(db, config));
+        await run(spec.store(openStores(db.connection, storeOptionsFromConfig(config)).stores));
       } catch (error) {
         if (!spec.userErrors.some((type) => error instanceof type)) throw error;
         writeError(`hookflow ${spec.name}: ${(error as Error).message}\n`);

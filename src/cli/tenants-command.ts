@@ -2,8 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { requireMasterKey } from '../config';
 import type { StripeEnvironment } from '../receiver/tenants';
 import { generateApiKey } from '../tenants/api-key';
-import { openTenantStore } from '../tenants/open-tenants';
-import { TenantStoreError, type TenantStore, type TenantView } from '../tenants/tenant-store';
+import { TenantStoreError, type TenantStore, type TenantView } from '../stores/tenant-store';
 import { storeCommandRunner, type StoreCommandIo } from './store-command';
 
 export type TenantsCommandDeps = StoreCommandIo;
@@ -19,7 +18,7 @@ export function tenantsCommand(deps: TenantsCommandDeps = {}): Command {
       name: 'tenants',
       precheck: requireMasterKey,
       userErrors: [TenantStoreError],
-      open: (db, config) => openTenantStore(db.connection, config),
+      store: (stores) => stores.tenants,
     },
     deps,
   );

@@ -1,28 +1,45 @@
 import type { Client } from '@temporalio/client';
-import type { Connection } from 'mongoose';
-import type { OutboundActivityDeps } from '../../activities/outbound';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { createSecretBox } from '../tenants/secret-box';
-import { bindOutboundModels, ensureOutboundIndexes } from './endpoint-model';
-import { lockModelOf } from './outbound-locks';
-import { parseAllowList } from './ssrf-guard';
+import type { EndpointStore } from '../stores/endpoint-store';
+import type { MessageStore } from '../stores/message-store';
+import type { DeliveryPlan } from './delivery-plan';
+import { parseAllowList, type AllowList, type GuardOptions } from './ssrf-guard';
 
 /** Retry delays vary by ±10 % so that many messages failing together do not retry together. */
 const JITTER_RATIO = 0.1;
 
-/** Everything the outbound activities need, built from config on the worker's connections. */
-export async function buildOutboundDeps(
+/**
+ * What the outbound activities (activities/outbound.ts) are built from. Declared here, on the
+ * src/ side, so imports run one way: activities import src/, src/ never imports activities/
+ * (only the worker wiring, src/worker/create-worker.ts, does).
+ */
+export interface OutboundActivityDeps {
+  endpoints: EndpointStore;
+  messages: MessageStore;
+  /** Checked again at every delivery: a destination the allow list no longer covers is refused. */
+  allow: AllowList;
+  /** HTTP timeout of one attempt. */
+  timeoutMs: number;
+  plan: DeliveryPlan;
+  /** Starts and signals the per (endpoint, object) sequence workflows, on the worker's task queue. */
+  temporal: { client: Client; taskQueue: string };
+  logger: Logger;
+  /** Tests inject a resolver so no DNS query leaves the machine. */
+  guard?: GuardOptions;
+}
+
+/** Everything the outbound activities need, from config and the worker's stores and Temporal client. */
+export function buildOutboundDeps(
   config: Config,
-  connection: Connection,
+  stores: { endpoints: EndpointStore; messages: MessageStore },
   temporal: Client,
   log: Logger,
-): Promise<OutboundActivityDeps> {
-  const models = bindOutboundModels(connection);
-  await ensureOutboundIndexes(models);
+): OutboundActivityDeps {
   return {
-    models,
-    allow: parseAllowList(config.outbound.allow.join(',')),
+    endpoints: stores.endpoints,
+    messages: stores.messages,
+    allow: outboundAllowList(config),
     timeoutMs: config.outbound.timeoutMs,
     plan: {
       retryScheduleMs: config.outbound.retryScheduleMs,
@@ -31,8 +48,10 @@ export async function buildOutboundDeps(
     },
     temporal: { client: temporal, taskQueue: config.temporal.taskQueue },
     logger: log.child({ component: 'outbound' }),
-    secrets: config.tenants.masterKey ? createSecretBox(config.tenants.masterKey) : null,
-    // connectDatabase bound it as db.models.Lock on this connection: the same model, not a second one.
-    locks: lockModelOf(connection),
   };
+}
+
+/** HOOKFLOW_OUTBOUND_ALLOW: destinations allowed despite the SSRF guard. */
+export function outboundAllowList(config: Config): AllowList {
+  return parseAllowList(config.outbound.allow.join(','));
 }

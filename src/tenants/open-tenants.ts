@@ -1,25 +1,9 @@
-import type { Connection } from 'mongoose';
-import { requireMasterKey, type Config } from '../config';
-import { bindLockModel } from '../stores/locks';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
 import { createSingleTenantResolver, type TenantResolver } from '../receiver/tenants';
+import type { TenantStore } from '../stores/tenant-store';
 import { createSecretBox } from './secret-box';
-import { bindTenantModel } from './tenant-model';
 import { createTenantResolver } from './tenant-resolver';
-import { createTenantStore, type TenantStore } from './tenant-store';
-
-/** The tenant store on an open connection, its unique index built; needs HOOKFLOW_MASTER_KEY. */
-export async function openTenantStore(connection: Connection, config: Config): Promise<TenantStore> {
-  const secretBox = createSecretBox(requireMasterKey(config));
-  const model = bindTenantModel(connection);
-  await model.createIndexes();
-  return createTenantStore({
-    model,
-    secretBox,
-    reservedTenantIds: config.stripe.webhookSecrets.length > 0 ? [config.defaultTenant] : [],
-    locks: bindLockModel(connection),
-  });
-}
 
 /**
  * The receiver's resolver. Without HOOKFLOW_MASTER_KEY it is single-tenant mode exactly as before
@@ -28,27 +12,25 @@ export async function openTenantStore(connection: Connection, config: Config): P
  */
 export async function createReceiverTenantResolver(
   config: Config,
-  connection: Connection,
+  tenants: TenantStore,
   log: Logger,
 ): Promise<TenantResolver> {
-  const model = bindTenantModel(connection);
   const single = { defaultTenant: config.defaultTenant, secrets: config.stripe.webhookSecrets };
   if (!config.tenants.masterKey) {
-    const stored = await model.countDocuments();
+    const stored = await tenants.count();
     if (stored > 0) {
       log.error({ stored }, 'tenants are stored but HOOKFLOW_MASTER_KEY is not set: only the default tenant is served');
     }
     return createSingleTenantResolver(single.defaultTenant, single.secrets);
   }
-  const store = await openTenantStore(connection, config);
-  if (single.secrets.length > 0 && (await model.exists({ tenantId: single.defaultTenant }))) {
+  if (single.secrets.length > 0 && (await tenants.get(single.defaultTenant))) {
     log.warn(
       { tenantId: single.defaultTenant },
       'a stored tenant has the default tenant id; STRIPE_WEBHOOK_SECRET defines that tenant, so the stored one is not used',
     );
   }
   return createTenantResolver({
-    store,
+    store: tenants,
     secretBox: createSecretBox(config.tenants.masterKey),
     single,
     log,

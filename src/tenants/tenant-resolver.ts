@@ -1,9 +1,9 @@
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import type { StripeEnvironment, TenantResolver, TenantSecrets } from '../receiver/tenants';
+import { sealContext, type TenantStore } from '../stores/tenant-store';
 import { apiKeyMatches } from './api-key';
 import { SecretBoxError, type SecretBox } from './secret-box';
-import { sealContext, type TenantStore } from './tenant-store';
 
 export interface TenantResolverDeps {
   store: Pick<TenantStore, 'findRecord'>;

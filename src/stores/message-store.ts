@@ -1,8 +1,11 @@
-import { isDuplicateKeyError } from '../stores/duplicate-key';
-import { withLock, type LockModel } from '../stores/locks';
-import { attemptKey, type MessageDoc, type MessageStatus, type OutboundModels } from './endpoint-model';
-import { lockModelOf, messageLockKey } from './outbound-locks';
-import { outboundBody, outboundMessageId } from './outbound-message';
+import { createHash } from 'node:crypto';
+import type { Connection } from 'mongoose';
+import { outboundBody } from '../outbound/outbound-message';
+import { isDuplicateKeyError } from './duplicate-key';
+import { bindLockModel, withLock } from './locks';
+import { bindOutboundModels, type MessageDoc, type MessageStatus } from './outbound-schemas';
+
+export type { MessageDoc, MessageStatus } from './outbound-schemas';
 
 export interface NewMessage {
   tenantId: string;
@@ -25,11 +28,18 @@ export interface AttemptRecord {
   at: Date;
 }
 
-export interface MessageStoreDeps {
-  models: OutboundModels;
-  /** `db.models.Lock`; defaults to the Lock model of the connection the outbound models are bound to. */
-  locks?: LockModel;
+/**
+ * The Standard Webhooks `webhook-id` of a message, and its `_id`: derived, not random, from (Stripe
+ * event, outbound type, endpoint), so Temporal retries, workflow re-runs and replays of the same
+ * Stripe event all send the same id and the merchant can deduplicate on it.
+ */
+function outboundMessageId(stripeEventId: string, type: string, endpointId: string): string {
+  const digest = createHash('sha256').update(`${stripeEventId}\n${type}\n${endpointId}`).digest('hex');
+  return `msg_${digest.slice(0, 32)}`;
 }
+
+/** `_id` of an attempt document: one per (message, 1-based attempt number). */
+const attemptKey = (messageId: string, attempt: number) => `${messageId}:${attempt}`;
 
 /**
  * Messages and attempts, addressed by their deterministic `_id` (the message id, attemptKey).
@@ -40,10 +50,10 @@ export interface MessageStoreDeps {
  * writing while the next one does, and FerretDB would let the two whole-document rewrites undo each
  * other.
  */
-export function createMessageStore(deps: MessageStoreDeps) {
-  const { OutboundMessage, OutboundAttempt } = deps.models;
-  const locks = deps.locks ?? lockModelOf(OutboundMessage.db);
-  const locked = (messageId: string, work: () => Promise<unknown>) => withLock(locks, messageLockKey(messageId), work);
+export function createMessageStore(connection: Connection) {
+  const { OutboundMessage, OutboundAttempt } = bindOutboundModels(connection);
+  const locks = bindLockModel(connection);
+  const locked = (messageId: string, work: () => Promise<unknown>) => withLock(locks, `message:${messageId}`, work);
 
   return {
     /** Creates the message once; a re-run of the same Stripe event finds it again under the same id. */

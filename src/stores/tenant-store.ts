@@ -1,15 +1,16 @@
-import { withLock, type LockModel } from '../stores/locks';
+import type { Connection } from 'mongoose';
 import type { StripeEnvironment } from '../receiver/tenants';
-import { isDuplicateKeyError } from '../stores/duplicate-key';
-import { API_KEY_MIN_LENGTH, hashApiKey } from './api-key';
-import type { SecretBox } from './secret-box';
+import { API_KEY_MIN_LENGTH, hashApiKey } from '../tenants/api-key';
+import type { SecretBox } from '../tenants/secret-box';
+import { isDuplicateKeyError } from './duplicate-key';
+import { bindLockModel, withLock } from './locks';
 import {
+  bindTenantModel,
   STRIPE_ENVIRONMENTS,
   TENANT_ID_PATTERN,
   type StoredStripeSecret,
   type TenantDoc,
-  type TenantModel,
-} from './tenant-model';
+} from './tenant-schemas';
 
 export interface NewTenant {
   tenantId: string;
@@ -53,6 +54,8 @@ export interface TenantStore {
     options?: RotateOptions,
   ): Promise<TenantView>;
   remove(tenantId: string): Promise<boolean>;
+  /** How many tenants are stored (works without the master key: nothing is opened). */
+  count(): Promise<number>;
   findRecord(tenantId: string): Promise<TenantRecord | null>;
   /** The tenant's Clerk settings, decrypted, for the worker; null fields fall back to the process config. */
   clerkSettings(tenantId: string): Promise<{ secretKey: string | null; apiUrl: string | null } | null>;
@@ -71,26 +74,41 @@ export const sealContext = {
   clerk: (tenantId: string) => `clerk-secret-key:${tenantId}`,
 };
 
-export interface TenantStoreDeps {
-  model: TenantModel;
-  secretBox: SecretBox;
+export interface TenantStoreOptions {
+  /**
+   * Seals and opens tenant secrets (HOOKFLOW_MASTER_KEY). Null when no key is configured: listing,
+   * counting, reading sealed records and removing still work; anything that seals or opens fails.
+   */
+  secretBox: SecretBox | null;
   /**
    * Ids `add` refuses: the default tenant while STRIPE_WEBHOOK_SECRET defines it, so a stored
    * tenant can never sit unused behind the environment's one.
    */
   reservedTenantIds?: string[];
-  /** Serialises writes of one tenant document (FerretDB applies updates without isolation). */
-  locks?: LockModel;
 }
 
 const MAX_CAS_ATTEMPTS = 5;
 
-export function createTenantStore(deps: TenantStoreDeps): TenantStore {
-  const { model, secretBox } = deps;
+/**
+ * Tenants, one document each. Looked up by `tenantId`, not `_id`: on FerretDB that is a scan, but of
+ * a collection that grows with the tenants operators add, never with events, and the receiver's
+ * resolver caches every lookup (tenant-resolver.ts). Secret rotation is a read-compare-write: it runs
+ * under the tenant's lock (FerretDB applies updates without isolation) and as a compare-and-set on
+ * `revision`, so a concurrent change is never overwritten with older secrets.
+ */
+export function createTenantStore(connection: Connection, options: TenantStoreOptions): TenantStore {
+  const model = bindTenantModel(connection);
+  const locks = bindLockModel(connection);
+  const box = (): SecretBox => {
+    if (!options.secretBox) {
+      throw new TenantStoreError('HOOKFLOW_MASTER_KEY is not set: tenant secrets are encrypted with it.');
+    }
+    return options.secretBox;
+  };
 
   const sealStripeSecret = (tenantId: string, environment: StripeEnvironment, secret: string, addedAt: Date) => ({
     environment,
-    sealed: secretBox.seal(checkSigningSecret(secret), sealContext.stripe(tenantId, environment)),
+    sealed: box().seal(checkSigningSecret(secret), sealContext.stripe(tenantId, environment)),
     last4: secret.slice(-4),
     addedAt,
   });
@@ -104,10 +122,10 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
     tenantId: string,
     environment: StripeEnvironment,
     secret: string,
-    options: { keep?: number },
+    rotateOptions: RotateOptions,
   ): Promise<TenantView> {
     checkSigningSecret(secret);
-    if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 1)) {
+    if (rotateOptions.keep !== undefined && !(Number.isInteger(rotateOptions.keep) && rotateOptions.keep >= 1)) {
       throw new TenantStoreError('keep must be a whole number of at least 1.');
     }
     for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
@@ -118,10 +136,10 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
       // so a rotation never mixes secrets under two keys.
       const current = doc.stripeSecrets.filter((entry) => entry.environment === environment);
       const others = doc.stripeSecrets.filter((entry) => entry.environment !== environment);
-      let kept: StoredStripeSecret[] = current.filter((entry) => secretBox.open(entry.sealed, context) !== secret);
+      let kept: StoredStripeSecret[] = current.filter((entry) => box().open(entry.sealed, context) !== secret);
       const now = new Date();
       kept = [...kept, sealStripeSecret(tenantId, environment, secret, now)];
-      if (options.keep !== undefined) kept = kept.slice(-options.keep);
+      if (rotateOptions.keep !== undefined) kept = kept.slice(-rotateOptions.keep);
       const updated = await model.updateOne(
         { tenantId, revision: doc.revision },
         { $set: { stripeSecrets: [...others, ...kept], revision: doc.revision + 1, updatedAt: now } },
@@ -137,7 +155,7 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
   return {
     async add(input) {
       const tenantId = checkTenantId(input.tenantId);
-      if (deps.reservedTenantIds?.includes(tenantId)) {
+      if (options.reservedTenantIds?.includes(tenantId)) {
         throw new TenantStoreError(
           `Tenant id '${tenantId}' is the default tenant served from STRIPE_WEBHOOK_SECRET; choose another id, or unset STRIPE_WEBHOOK_SECRET to move the default tenant into the database.`,
         );
@@ -151,7 +169,7 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
       }
       const clerkApiUrl = input.clerk?.apiUrl === undefined ? null : checkHttpUrl(input.clerk.apiUrl);
       const clerkSecretKey = input.clerk?.secretKey
-        ? secretBox.seal(input.clerk.secretKey, sealContext.clerk(tenantId))
+        ? box().seal(input.clerk.secretKey, sealContext.clerk(tenantId))
         : null;
       try {
         const created = await model.create({
@@ -178,14 +196,17 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
 
     get,
 
-    async rotateSecret(tenantId, environment, secret, options = {}) {
-      const run = () => rotate(tenantId, environment, secret, options);
-      return deps.locks ? withLock(deps.locks, `tenant:${tenantId}`, run) : run();
+    async rotateSecret(tenantId, environment, secret, rotateOptions = {}) {
+      return withLock(locks, `tenant:${tenantId}`, () => rotate(tenantId, environment, secret, rotateOptions));
     },
 
     async remove(tenantId) {
       const removed = await model.deleteOne({ tenantId });
       return removed.deletedCount === 1;
+    },
+
+    async count() {
+      return model.countDocuments();
     },
 
     async findRecord(tenantId) {
@@ -208,7 +229,7 @@ export function createTenantStore(deps: TenantStoreDeps): TenantStore {
       const doc = await model.findOne({ tenantId }).select({ clerkSecretKey: 1, clerkApiUrl: 1 }).lean<TenantDoc>();
       if (!doc) return null;
       return {
-        secretKey: doc.clerkSecretKey ? secretBox.open(doc.clerkSecretKey, sealContext.clerk(tenantId)) : null,
+        secretKey: doc.clerkSecretKey ? box().open(doc.clerkSecretKey, sealContext.clerk(tenantId)) : null,
         apiUrl: doc.clerkApiUrl ?? null,
       };
     },

@@ -3,16 +3,14 @@ import { Schema, type Connection, type InferSchemaType } from 'mongoose';
 /**
  * Outbound webhooks in Mongo: the endpoints tenants register, one message per (Stripe event,
  * outbound type, endpoint), and every delivery attempt. Bodies are JSON strings for the same
- * reason as Stripe payloads in src/db/models.ts (keys with `.` or `$`, byte-exact round trips).
+ * reason as Stripe payloads (src/stores/event-models.ts): keys with `.` or `$`, byte-exact round trips.
  *
- * Each document's `_id` is its deterministic key (endpoint id, message id, `<message id>:<attempt>`):
- * FerretDB 1.x (SQLite) answers an `_id` equality from its primary key but scans the whole
- * collection for any other filter, indexed or not (see src/db/models.ts). The unique indexes on the
- * natural keys stay, for MongoDB and as a guard.
+ * Each document's `_id` is its deterministic key (endpoint id, message id, `<message id>:<attempt>`),
+ * chosen by its store (endpoint-store.ts, message-store.ts): FerretDB 1.x (SQLite) answers an `_id`
+ * equality from its primary key but scans the whole collection for any other filter, indexed or not
+ * (stack-notes.md). The unique indexes on the natural keys stay, for MongoDB and as a guard; they
+ * are declared here and built by connectDatabase for every model bound on the connection.
  */
-
-/** `_id` of an attempt document: one per (message, 1-based attempt number). */
-export const attemptKey = (messageId: string, attempt: number) => `${messageId}:${attempt}`;
 
 export const endpointSchema = new Schema(
   {
@@ -46,7 +44,7 @@ export const messageSchema = new Schema(
   {
     /** The message id: every step of a delivery reads and writes the message by primary key. */
     _id: { type: String, required: true },
-    /** The Standard Webhooks `webhook-id`, stable across attempts and re-runs (see outbound-message.ts). */
+    /** The Standard Webhooks `webhook-id`, stable across attempts and re-runs (derived in message-store.ts). */
     messageId: { type: String, required: true },
     tenantId: { type: String, required: true },
     endpointId: { type: String, required: true },
@@ -96,22 +94,15 @@ export type EndpointDoc = InferSchemaType<typeof endpointSchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 export type AttemptDoc = InferSchemaType<typeof attemptSchema>;
 
-/** Bound per connection, like src/db/models.ts, so tests and processes never share mongoose state. */
+/**
+ * Bound per connection (idempotent: with the same schema mongoose returns the model already bound), so
+ * tests and processes never share mongoose state. Only the stores write through these; tests read
+ * them to check what was stored.
+ */
 export function bindOutboundModels(connection: Connection) {
   return {
     OutboundEndpoint: connection.model('OutboundEndpoint', endpointSchema),
     OutboundMessage: connection.model('OutboundMessage', messageSchema),
     OutboundAttempt: connection.model('OutboundAttempt', attemptSchema),
   };
-}
-
-export type OutboundModels = ReturnType<typeof bindOutboundModels>;
-
-/** Connections run with autoIndex off (src/db/connection.ts): build the unique indexes explicitly. */
-export async function ensureOutboundIndexes(models: OutboundModels): Promise<void> {
-  await Promise.all([
-    models.OutboundEndpoint.createIndexes(),
-    models.OutboundMessage.createIndexes(),
-    models.OutboundAttempt.createIndexes(),
-  ]);
 }

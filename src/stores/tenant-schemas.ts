@@ -60,9 +60,10 @@ export interface TenantDoc {
   updatedAt: Date;
 }
 
-/** Bound per connection like the other models (src/db/models.ts); idempotent on the same connection. */
+/**
+ * Bound per connection like the other models; idempotent on the same connection. Only the tenant
+ * store writes through it; connectDatabase builds the unique index declared above.
+ */
 export function bindTenantModel(connection: Connection) {
   return connection.model<TenantDoc>('Tenant', tenantSchema);
 }
-
-export type TenantModel = ReturnType<typeof bindTenantModel>;

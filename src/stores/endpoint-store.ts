@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { withLock, type LockModel } from '../stores/locks';
+import type { Connection } from 'mongoose';
+import { assertUrlAllowed, type AllowList, type GuardOptions } from '../outbound/ssrf-guard';
 import type { SecretBox } from '../tenants/secret-box';
-import type { EndpointDoc, OutboundModels } from './endpoint-model';
-import { endpointLockKey, lockModelOf } from './outbound-locks';
-import { assertUrlAllowed, type AllowList, type GuardOptions } from './ssrf-guard';
+import { bindLockModel, withLock } from './locks';
+import { bindOutboundModels, type EndpointDoc } from './outbound-schemas';
+
+/** A write waited too long for the endpoint's lock (another writer holds it); exported for the CLI's message. */
+export { LockBusyError } from './locks';
 
 /** Merchants switch to a rotated secret within this window; both are signed with meanwhile. */
 export const ROTATION_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -34,17 +37,13 @@ export interface NewEndpoint {
   secret?: string;
 }
 
-export interface EndpointStoreDeps {
-  models: OutboundModels;
+export interface EndpointStoreOptions {
+  /** Destinations allowed despite the SSRF guard (HOOKFLOW_OUTBOUND_ALLOW). */
   allow: AllowList;
   /** AES-256-GCM under HOOKFLOW_MASTER_KEY; null when no key is configured (secrets then cannot be stored or read). */
   secrets: SecretBox | null;
+  /** Tests inject a resolver so no DNS query leaves the machine. */
   guard?: GuardOptions;
-  /**
-   * `db.models.Lock`: one writer per endpoint document (FerretDB updates are not isolated, see
-   * object-lock.ts). Defaults to the Lock model of the connection the outbound models are bound to.
-   */
-  locks?: LockModel;
 }
 
 export class MasterKeyRequired extends Error {
@@ -67,18 +66,23 @@ export function matchesEventType(patterns: readonly string[], type: string): boo
   );
 }
 
-export function createEndpointStore(deps: EndpointStoreDeps) {
-  const { OutboundEndpoint } = deps.models;
-  const locks = deps.locks ?? lockModelOf(OutboundEndpoint.db);
-  /** Every update of an endpoint document: the 410 handler and the CLI may write the same one at once. */
-  const locked = <T>(endpointId: string, work: () => Promise<T>) => withLock(locks, endpointLockKey(endpointId), work);
+/**
+ * Endpoints, addressed by `_id` = endpoint id. Every update of an endpoint document runs under the
+ * endpoint's lock: FerretDB 1.x rewrites a whole document on each update without isolation, so an
+ * operator's `endpoints disable` racing the worker's 410 handler, or a rotation, could undo each
+ * other's fields.
+ */
+export function createEndpointStore(connection: Connection, options: EndpointStoreOptions) {
+  const { OutboundEndpoint } = bindOutboundModels(connection);
+  const locks = bindLockModel(connection);
+  const locked = <T>(endpointId: string, work: () => Promise<T>) => withLock(locks, `endpoint:${endpointId}`, work);
   // The endpoint id is bound to each sealed secret (AES-GCM additional data): a secret copied onto
   // another endpoint's row does not open.
   const box = () => {
-    if (!deps.secrets) {
+    if (!options.secrets) {
       throw new MasterKeyRequired('HOOKFLOW_MASTER_KEY is not set: outbound endpoint secrets are encrypted with it');
     }
-    return deps.secrets;
+    return options.secrets;
   };
   const seal = (endpointId: string, secret: string) => box().seal(secret, `outbound-endpoint:${endpointId}`);
   const open = (endpointId: string, sealed: string) => box().open(sealed, `outbound-endpoint:${endpointId}`);
@@ -86,7 +90,7 @@ export function createEndpointStore(deps: EndpointStoreDeps) {
   return {
     /** Registers an endpoint after the SSRF check; returns it with its secret (shown once). */
     async create(input: NewEndpoint): Promise<EndpointView & { secret: string }> {
-      const target = await assertUrlAllowed(input.url, deps.allow, deps.guard);
+      const target = await assertUrlAllowed(input.url, options.allow, options.guard);
       const eventTypes = validEventTypes(input.eventTypes);
       const secret = input.secret ?? generateSecret();
       validSecret(secret);
@@ -117,7 +121,10 @@ export function createEndpointStore(deps: EndpointStoreDeps) {
       return view(await mustLoad(endpointId));
     },
 
-    /** Enabled endpoints of a tenant that subscribe to an outbound type. */
+    /**
+     * Enabled endpoints of a tenant that subscribe to an outbound type. Not an `_id` lookup (a scan
+     * on FerretDB), over a collection that grows with the endpoints operators register, not with events.
+     */
     async matching(tenantId: string, type: string): Promise<EndpointView[]> {
       const docs = await OutboundEndpoint.find({ tenantId, enabled: true }).sort({ createdAt: 1 }).lean();
       return docs.filter((doc) => matchesEventType(doc.eventTypes, type)).map(view);
