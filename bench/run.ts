@@ -1,172 +1,305 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import autocannon from 'autocannon';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { loadConfig } from '../src/config';
-import { connectDatabase } from '../src/db/connection';
-import { createLogger } from '../src/logger';
-import { startReceiver } from '../src/processes/receiver';
-import { startWorker } from '../src/processes/worker';
-import { DEFAULT_TEMPORAL_PRAGMAS, startLocalStack } from '../src/stack/local-stack';
-import { freePort } from '../src/stack/ports';
-import { signatureHeader, stripeEvent, stripeObject, uniqueId } from '../src/stripe/sample-events';
-import { REPO_ROOT } from '../src/version';
+import * as prettier from 'prettier';
+import { DEFAULT_TEMPORAL_PRAGMAS, FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN } from './hookflow';
+import { connectionsForRate } from './load';
+import { ackPhase, burstPhase, ceilingAndE2ePhase, growthPhase, type Peaks } from './phases';
+import { FULL_PLAN, PHASES, QUICK_PLAN, type Phase, type Plan } from './plan';
+import { progress, runCleanups } from './procs';
+import { renderMarkdown, type BenchReport } from './report';
+import { DATABASE, TASK_QUEUE } from './stack';
 
 /**
- * `npm run bench`: load against the project's own receiver on loopback, on the embedded stack.
- * Measures (1) receiver acceptance — signed unique events through verify + store + workflow start,
- * (2) end-to-end processing until every event is `processed`, (3) process memory — for each
- * Temporal SQLite pragma set. Bounded in count and time; writes bench/reports/latest.{json,md}.
+ * `npm run bench` — what hookflow does on this machine, in one run, on the production shape: the
+ * embedded stack (Temporal dev server + FerretDB), receiver and worker as separate processes.
+ * Reports what it saw and asserts nothing. Writes bench/results/<timestamp>.{json,md} and
+ * bench/results/latest.{json,md}.
+ *
+ *   npm run bench                       # full run, ~30–40 min on 2 cores
+ *   npm run bench -- --quick            # small numbers, a few minutes: checks the harness
+ *   npm run bench -- --only ack,burst   # some phases: ack, ceiling, e2e, growth, burst
+ *   npm run bench -- --stack embedded   # the only stack so far (recorded in the report)
+ *
+ * Phase groups, each on a fresh stack: ack (Stripe docs handler baseline, then hookflow's receiver
+ * at fixed concurrency and fixed arrival rates); ceiling + e2e (trivial-workflow ceiling, then
+ * mixed events end to end); growth (end-to-end rate and store latency at 0–10k vs 90–100k stored
+ * events); burst (10,000 events at 1,000/s, until all processed). Progress goes to stderr.
  */
-const PRAGMA_SETS: Record<string, string[]> = {
-  'rollback-journal (dev-server default)': [],
-  'wal + synchronous=normal (hookflow default)': DEFAULT_TEMPORAL_PRAGMAS,
-  'wal + synchronous=off': ['journal_mode=wal', 'synchronous=off'],
-};
-const SECRET = 'whsec_bench_0123456789abcdef';
 
-interface Result {
-  pragmas: string;
-  events: number;
-  connections: number;
-  accepted: number;
-  non2xx: number;
-  acceptRps: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  endToEndSeconds: number;
-  processedPerSecond: number;
-  failed: number;
-  rssMiB: number;
-  heapUsedMiB: number;
+interface Options {
+  quick?: boolean;
+  only?: string;
+  stack: string;
 }
 
-async function runOne(label: string, pragmas: string[], events: number, connections: number): Promise<Result> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hookflow-bench-'));
-  const stack = await startLocalStack({
-    dataDir,
-    temporalPort: await freePort(),
-    temporalUiPort: null,
-    mongoPort: await freePort(),
-    temporalSqlitePragmas: pragmas,
-  });
-  const config = loadConfig({
-    PORT: '0',
-    LOG_LEVEL: 'error',
-    MONGO_URL: stack.mongoUrl('hookflow_bench'),
-    TEMPORAL_ADDRESS: stack.temporalAddress,
-    STRIPE_WEBHOOK_SECRET: SECRET,
-  });
-  const log = createLogger('error');
-  const worker = await startWorker(config, log);
-  const receiver = await startReceiver(config, log);
-  const db = await connectDatabase(config.mongoUrl);
-  try {
-    const started = Date.now();
-    const load = await autocannon({
-      url: `${receiver.url}/webhooks/stripe`,
-      connections,
-      amount: events,
-      timeout: 30,
-      requests: [
-        {
-          method: 'POST',
-          setupRequest: (request) => {
-            const event = stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') }));
-            const body = JSON.stringify(event);
-            return {
-              ...request,
-              body,
-              headers: { 'content-type': 'application/json', 'stripe-signature': signatureHeader(body, SECRET) },
-            };
-          },
-        },
-      ],
-    });
-    const deadline = Date.now() + 10 * 60_000;
-    let processed = 0;
-    let failed = 0;
-    while (Date.now() < deadline) {
-      processed = await db.models.StripeEvent.countDocuments({ status: 'processed' });
-      failed = await db.models.StripeEvent.countDocuments({ status: 'failed' });
-      if (processed + failed >= load.requests.total - load.non2xx) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const endToEndSeconds = (Date.now() - started) / 1000;
-    const memory = process.memoryUsage();
-    return {
-      pragmas: label,
-      events,
-      connections,
-      accepted: load['2xx'],
-      non2xx: load.non2xx,
-      acceptRps: round(load.requests.average),
-      latencyP50Ms: load.latency.p50,
-      latencyP99Ms: load.latency.p99,
-      endToEndSeconds: round(endToEndSeconds),
-      processedPerSecond: round(processed / endToEndSeconds),
-      failed,
-      rssMiB: round(memory.rss / 2 ** 20),
-      heapUsedMiB: round(memory.heapUsed / 2 ** 20),
-    };
-  } finally {
-    await db.close();
-    await receiver.close();
-    await worker.close();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-function round(value: number): number {
-  return Math.round(value * 10) / 10;
-}
-
-async function main() {
-  // Worker chatter (activity logs at INFO) would bury the figures; warnings still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+async function main(): Promise<void> {
   const options = new Command()
-    .option('--events <n>', 'signed unique events per run', '500')
-    .option('--connections <n>', 'concurrent connections', '10')
-    .option('--only <substring>', 'run only pragma sets whose label contains this')
+    .name('bench')
+    .option('--quick', 'small numbers: a few minutes, for checking the harness')
+    .option('--only <phases>', `comma-separated phases to run (${PHASES.join(', ')})`)
+    .option('--stack <name>', 'stack to run on (only "embedded")', 'embedded')
     .parse()
-    .opts<{ events: string; connections: string; only?: string }>();
-  const results: Result[] = [];
-  for (const [label, pragmas] of Object.entries(PRAGMA_SETS)) {
-    if (options.only && !label.includes(options.only)) continue;
-    process.stdout.write(`bench: ${label} …\n`);
-    const result = await runOne(label, pragmas, Number(options.events), Number(options.connections));
-    process.stdout.write(`  ${JSON.stringify(result)}\n`);
-    results.push(result);
+    .opts<Options>();
+  if (options.stack !== 'embedded') throw new Error(`unknown --stack ${options.stack}: only "embedded" exists`);
+  const phases = selectPhases(options.only);
+  const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
+  const at = new Date();
+
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    progress(`${signal}: stopping every child process`);
+    void runCleanups().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  progress(`phases: ${phases.join(', ')}${plan.quick ? ' (quick)' : ''}; stack: ${options.stack}`);
+  const report: BenchReport = {
+    at: at.toISOString(),
+    stack: options.stack,
+    quick: plan.quick,
+    phases,
+    git: gitState(),
+    machine: machine(),
+    tunings: tunings(plan),
+    ack: null,
+    temporal: null,
+    e2e: null,
+    growth: null,
+    burst: null,
+    rss_mib: { worker: null, receiver: null, temporal: null, ferretdb: null, by_group: {} },
+    cpu_ms_per_event: null,
+    phase_seconds: {},
+    errors: {},
+  };
+
+  const timed = async (name: string, body: () => Promise<void>) => {
+    const began = Date.now();
+    try {
+      await body();
+    } catch (error) {
+      report.errors[name] = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      progress(`${name} FAILED: ${report.errors[name]}`);
+    } finally {
+      report.phase_seconds[name] = Math.round((Date.now() - began) / 1000);
+      progress(`${name}: ${report.phase_seconds[name]} s`);
+    }
+  };
+  const keepPeaks = (group: string, peaks: Peaks) => (report.rss_mib.by_group[group] = peaks);
+
+  if (phases.includes('ack')) {
+    await timed('ack', async () => {
+      const ack = await ackPhase(plan);
+      keepPeaks('ack', { ...ack.peaks, baseline: ack.baseline.rss_mib });
+      const headline = ack.rates.find((step) => step.offered_rate === plan.ack.headlineRate) ?? null;
+      report.ack = {
+        baseline_rps: ack.baseline.concurrency.ok_rps,
+        headline_rate: plan.ack.headlineRate,
+        rps: headline?.ok_rps ?? null,
+        p50_ms: headline?.p50_ms ?? null,
+        p99_ms: headline?.p99_ms ?? null,
+        max_ms: headline?.max_ms ?? null,
+        non2xx: headline ? headline.non2xx + headline.errors : null,
+        baseline: ack.baseline,
+        concurrency: ack.concurrency,
+        rates: ack.rates,
+      };
+    });
   }
-  const reportDir = join(REPO_ROOT, 'bench', 'reports');
-  mkdirSync(reportDir, { recursive: true });
-  const meta = { at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
-  writeFileSync(join(reportDir, 'latest.json'), JSON.stringify({ meta, results }, null, 2) + '\n');
-  const rows = results.map(
-    (r) =>
-      `| ${r.pragmas} | ${r.accepted}/${r.events} | ${r.acceptRps} | ${r.latencyP50Ms} / ${r.latencyP99Ms} | ${r.processedPerSecond} | ${r.endToEndSeconds} | ${r.failed} | ${r.rssMiB} |`,
-  );
-  writeFileSync(
-    join(reportDir, 'latest.md'),
-    [
-      `# hookflow benchmark — ${meta.at}`,
-      '',
-      `Node ${meta.node}, ${meta.cpus} cores; receiver, worker, Temporal dev server and FerretDB on one machine (loopback).`,
-      `Each run: ${options.events} signed unique \`customer.updated\` events over ${options.connections} connections.`,
-      '',
-      '| Temporal SQLite pragmas | accepted | accept req/s | latency p50 / p99 ms | processed/s end-to-end | end-to-end s | failed | bench process RSS MiB |',
-      '|---|---|---|---|---|---|---|---|',
-      ...rows,
-      '',
-    ].join('\n'),
-  );
-  process.stdout.write(`bench: report written to bench/reports/latest.md\n`);
+  if (phases.includes('ceiling') || phases.includes('e2e')) {
+    await timed('ceiling+e2e', async () => {
+      const { ceiling, e2e, peaks } = await ceilingAndE2ePhase(plan, {
+        ceiling: phases.includes('ceiling'),
+        e2e: phases.includes('e2e'),
+      });
+      keepPeaks('ceiling+e2e', peaks);
+      if (ceiling) report.temporal = { ceiling_wps: ceiling.ceiling_wps, ceiling };
+      if (e2e) {
+        report.e2e = {
+          events: e2e.events,
+          mix: e2e.mix,
+          load: e2e.load,
+          completion: e2e.completion,
+          events_per_s: e2e.events_per_s,
+          ratio_to_ceiling: ceiling ? Math.round((e2e.events_per_s / ceiling.ceiling_wps) * 1000) / 1000 : null,
+          cpu_ms_per_event: e2e.cpu_ms_per_event,
+        };
+        report.cpu_ms_per_event = e2e.cpu_ms_per_event;
+      }
+    });
+  }
+  if (phases.includes('growth')) {
+    await timed('growth', async () => {
+      const { peaks, ...growth } = await growthPhase(plan);
+      keepPeaks('growth', peaks);
+      report.growth = growth;
+    });
+  }
+  if (phases.includes('burst')) {
+    await timed('burst', async () => {
+      const { peaks, ...burst } = await burstPhase(plan);
+      keepPeaks('burst', peaks);
+      report.burst = burst;
+    });
+  }
+
+  const peakOf = (name: string) => {
+    const values = Object.values(report.rss_mib.by_group)
+      .map((peaks) => peaks[name])
+      .filter((value): value is number => value !== undefined);
+    return values.length > 0 ? Math.max(...values) : null;
+  };
+  report.rss_mib.worker = peakOf('worker');
+  report.rss_mib.receiver = peakOf('receiver');
+  report.rss_mib.temporal = peakOf('temporal');
+  report.rss_mib.ferretdb = peakOf('ferretdb');
+
+  await writeReport(report, at);
+  await runCleanups();
+  if (Object.keys(report.errors).length > 0) process.exitCode = 1;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+function selectPhases(only: string | undefined): Phase[] {
+  if (!only) return [...PHASES];
+  const wanted = only
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const unknown = wanted.filter((name) => !PHASES.includes(name as Phase));
+  if (unknown.length > 0) throw new Error(`unknown phase(s) ${unknown.join(', ')}; phases: ${PHASES.join(', ')}`);
+  return PHASES.filter((phase) => wanted.includes(phase));
+}
+
+async function writeReport(report: BenchReport, at: Date): Promise<void> {
+  const dir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  // ISO 8601 basic format: a timestamp that is also a portable file name.
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  // Formatted as prettier would: `npm test` runs `prettier --check .` over the repository.
+  const json = await format(JSON.stringify(report, null, 2), join(dir, 'latest.json'));
+  const markdown = await format(renderMarkdown(report), join(dir, 'latest.md'));
+  for (const name of [stamp, 'latest']) {
+    writeFileSync(join(dir, `${name}.json`), json);
+    writeFileSync(join(dir, `${name}.md`), markdown);
+  }
+  progress(`report: bench/results/${stamp}.md (and latest.md, .json)`);
+  process.stdout.write(markdown.split('## Errors')[0]!.split('## Acknowledgement')[0]!);
+}
+
+async function format(text: string, filepath: string): Promise<string> {
+  try {
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    return await prettier.format(text, { ...config, filepath });
+  } catch {
+    return text.endsWith('\n') ? text : `${text}\n`;
+  }
+}
+
+function gitState(): { commit: string; dirty: boolean } {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+    const status = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const cpuList = cpus();
+  return {
+    cores: cpuList.length,
+    cpu_model: cpuList[0]?.model ?? 'unknown',
+    memory_mib: Math.round(totalmem() / 2 ** 20),
+    node: process.version,
+    kernel: release(),
+  };
+}
+
+function versionOf(binary: string): string {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).trim().split('\n').join('; ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Every setting the run applied, and the defaults it deliberately left alone. */
+function tunings(plan: Plan): Record<string, unknown> {
+  const stampFile = join(REPO_ROOT, '.tools', 'bin', '.ferretdb-stamp');
+  const ferretStamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : null;
+  return {
+    temporal: {
+      version: versionOf(TEMPORAL_BIN),
+      sqlite_pragmas: DEFAULT_TEMPORAL_PRAGMAS,
+      flags:
+        '--ip 127.0.0.1 --headless --log-level warn --db-filename <data dir>/temporal.db, one --search-attribute per hookflow attribute',
+      dynamic_config: ['frontend.enableServerVersionCheck=false'],
+      env: { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+      not_changed: 'task-queue partitions (default 4), history shards (dev server: 1), no other dynamic config',
+    },
+    ferretdb: {
+      version: versionOf(FERRETDB_BIN),
+      build:
+        ferretStamp === null
+          ? 'no build stamp: built by an older bootstrap (v1.24.2 from module source, version.txt written; no source patch)'
+          : `${ferretStamp} — built by scripts/bootstrap.sh from the v1.24.2 module source${ferretStamp.includes('+') ? ' with its source patch (the `_id` filter spelled like the unique index expression, so lookups by _id use the index)' : ''}`,
+      flags:
+        '--handler=sqlite --sqlite-url=file:<data dir>/ferretdb/ --listen-addr=127.0.0.1:<port> --debug-addr=- --telemetry=disable --log-level=warn',
+      env: { DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
+    },
+    hookflow_env: {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '<free port>',
+      LOG_LEVEL: 'warn',
+      MONGO_URL: `mongodb://127.0.0.1:<port>/${DATABASE}`,
+      TEMPORAL_ADDRESS: '127.0.0.1:<port>',
+      TEMPORAL_NAMESPACE: 'default',
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      STRIPE_WEBHOOK_SECRET: '<benchmark secret>',
+      passed_through: 'PATH, HOME, TMPDIR, LANG, TZ when set; nothing else',
+      defaults_left:
+        'WORKFLOW_START_WAIT_MS=2000, RECONCILE_AFTER_SECONDS=30, RECONCILE_INTERVAL_SECONDS=15, no Clerk key, no outbound endpoints',
+    },
+    processes:
+      'receiver: node dist/src/cli/main.js serve; worker: node dist/src/cli/main.js worker (bundles workflows/ at start); Node defaults (no --max-old-space-size)',
+    load_generator: {
+      tool: `autocannon ${packageVersion('autocannon')}, in the benchmark process`,
+      requests:
+        'POST /webhooks/stripe, a fresh signed event per request (pretty-printed like Stripe, Stripe-Signature t=…,v1=…)',
+      timeout_s: 30,
+      open_model_connections: `max(10, min(500, rate/4)): ${[250, 500, 1000, 2000].map((rate) => `${rate}/s → ${connectionsForRate(rate)}`).join(', ')}`,
+      latency: 'raw 2xx response times (ignoreCoordinatedOmission)',
+      warm_up: `${plan.warmUpS} s at 50 connections before a server's first measured step (not counted)`,
+    },
+    plan,
+  };
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+main().catch(async (error: unknown) => {
+  progress(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await runCleanups();
   process.exit(1);
 });

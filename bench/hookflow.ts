@@ -1,0 +1,14 @@
+/**
+ * Everything the benchmark takes from hookflow's own source, in one place: when modules move
+ * (src/db → src/stores …) only this file changes. The receiver and the worker themselves are never
+ * imported — they run as separate processes (`node dist/src/cli/main.js serve|worker`).
+ */
+export { DEFAULT_TEMPORAL_PRAGMAS, FERRETDB_BIN, TEMPORAL_BIN, startLocalStack } from '../src/stack/local-stack';
+export type { LocalStack } from '../src/stack/local-stack';
+export { freePort } from '../src/stack/ports';
+export { signatureHeader, stripeEvent, stripeObject, uniqueId } from '../src/stripe/sample-events';
+export type { StripeEventPayload } from '../src/stripe/sample-events';
+export { summarizeEvent } from '../src/stripe/event-summary';
+export { REPO_ROOT } from '../src/version';
+export { bindModels, eventKey, objectChildKey, objectStateKey } from '../src/stores/event-models';
+export { bindBusinessModels, businessKey } from '../src/stores/business-schemas';

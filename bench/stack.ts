@@ -1,0 +1,191 @@
+import { Connection } from '@temporalio/client';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BENCH_SECRET } from './events';
+import { FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN, freePort, startLocalStack, type LocalStack } from './hookflow';
+import { childrenMentioning, onCleanup, progress, sleep, spawnChild, trackPid, type BenchChild } from './procs';
+
+/**
+ * A fresh embedded stack per phase group (Temporal dev server + FerretDB in a new temporary data
+ * directory, on free loopback ports: `startLocalStack`, as `npm run dev` and the tests use it), and
+ * hookflow's two production processes on top of it — `node dist/src/cli/main.js serve` and
+ * `… worker` — configured by environment variables only.
+ */
+
+export const DATABASE = 'hookflow_bench';
+export const TASK_QUEUE = 'hookflow';
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+
+export interface BenchStack {
+  label: string;
+  dataDir: string;
+  mongoUrl: string;
+  temporalAddress: string;
+  pids: { temporal: number; ferretdb: number };
+  stop(): Promise<void>;
+}
+
+export async function startBenchStack(label: string): Promise<BenchStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), `hookflow-bench-${label}-`));
+  let stack: LocalStack | undefined;
+  for (let attempt = 1; !stack; attempt++) {
+    try {
+      stack = await startLocalStack({
+        dataDir,
+        temporalPort: await freePort(),
+        temporalUiPort: null,
+        mongoPort: await freePort(),
+      });
+    } catch (error) {
+      // A port found free may be taken before the server binds it: try fresh ports twice more.
+      if (attempt >= 3) {
+        rmSync(dataDir, { recursive: true, force: true });
+        throw error;
+      }
+      progress(`stack ${label} did not start (${(error as Error).message.split('\n')[0]}); retrying`);
+    }
+  }
+  // startLocalStack does not expose its processes: they are this process's children whose
+  // command line names the data directory.
+  const children = childrenMentioning(dataDir);
+  const pidOf = (bin: string) => children.find((child) => child.cmdline.startsWith(bin))?.pid;
+  const temporal = pidOf(TEMPORAL_BIN);
+  const ferretdb = pidOf(FERRETDB_BIN);
+  if (!temporal || !ferretdb) {
+    await stack.stop();
+    throw new Error(`could not find the stack's processes under /proc (found: ${JSON.stringify(children)})`);
+  }
+  const untrack = [trackPid(temporal), trackPid(ferretdb)];
+  const running = stack;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    unregister();
+    await running.stop();
+    untrack.forEach((fn) => fn());
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const unregister = onCleanup(stop);
+  return {
+    label,
+    dataDir,
+    mongoUrl: stack.mongoUrl(DATABASE),
+    temporalAddress: stack.temporalAddress,
+    pids: { temporal, ferretdb },
+    stop,
+  };
+}
+
+/** Variables the receiver and the worker get; nothing else of the benchmark's environment leaks in. */
+export function hookflowEnv(stack: BenchStack, port: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    MONGO_URL: stack.mongoUrl,
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    STRIPE_WEBHOOK_SECRET: BENCH_SECRET,
+  };
+}
+
+function processEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const passThrough = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+  return {
+    ...Object.fromEntries(passThrough.filter((key) => process.env[key]).map((key) => [key, process.env[key]])),
+    ...extra,
+  };
+}
+
+export interface HookflowProcesses {
+  receiver: (BenchChild & { url: string }) | null;
+  worker: BenchChild | null;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export async function startHookflow(
+  stack: BenchStack,
+  parts: { receiver: boolean; worker: boolean },
+): Promise<HookflowProcesses> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
+  const port = await freePort();
+  const env = hookflowEnv(stack, port);
+  const logs = join(stack.dataDir, 'logs');
+  const worker = parts.worker
+    ? spawnChild('worker', process.execPath, [CLI, 'worker'], processEnv(env), join(logs, 'worker.log'))
+    : null;
+  const receiver = parts.receiver
+    ? spawnChild('receiver', process.execPath, [CLI, 'serve'], processEnv(env), join(logs, 'receiver.log'))
+    : null;
+  const stop = async () => {
+    await Promise.all([receiver?.stop(), worker?.stop()]);
+  };
+  try {
+    await Promise.all([
+      receiver ? waitReceiverReady(receiver, `http://127.0.0.1:${port}`) : undefined,
+      worker ? waitWorkerPolling(worker, stack.temporalAddress) : undefined,
+    ]);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    receiver: receiver ? Object.assign(receiver, { url: `http://127.0.0.1:${port}` }) : null,
+    worker,
+    env,
+    stop,
+  };
+}
+
+function exitedWith(child: BenchChild): () => number | null | undefined {
+  let code: number | null | undefined;
+  void child.exited.then((value) => (code = value));
+  return () => code;
+}
+
+async function waitReceiverReady(receiver: BenchChild, url: string, timeoutMs = 90_000): Promise<void> {
+  const exitCode = exitedWith(receiver);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (exitCode() !== undefined) {
+      throw new Error(`receiver exited (code ${exitCode()}) while starting:\n${receiver.logTail()}`);
+    }
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  throw new Error(`receiver not ready (GET /readyz) within ${timeoutMs / 1000} s:\n${receiver.logTail()}`);
+}
+
+/** The worker is ready once Temporal sees it polling the workflow task queue. */
+async function waitWorkerPolling(worker: BenchChild, address: string, timeoutMs = 180_000): Promise<void> {
+  const exitCode = exitedWith(worker);
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (exitCode() !== undefined) {
+        throw new Error(`worker exited (code ${exitCode()}) while starting:\n${worker.logTail()}`);
+      }
+      const described = await connection.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: TASK_QUEUE, kind: 1 /* NORMAL */ },
+        taskQueueType: 1 /* WORKFLOW */,
+      });
+      if ((described.pollers ?? []).length > 0) return;
+      await sleep(500);
+    }
+    throw new Error(`worker not polling ${TASK_QUEUE} within ${timeoutMs / 1000} s:\n${worker.logTail()}`);
+  } finally {
+    await connection.close();
+  }
+}

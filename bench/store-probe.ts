@@ -1,0 +1,80 @@
+import mongoose from 'mongoose';
+import { round } from './load';
+
+/**
+ * Per-operation latency of the store at its current size, measured with the MongoDB driver
+ * directly (no mongoose document layer): `ops` sequential random-key `findOne({_id})` and
+ * `updateOne({_id}, {$set})` on stripe_events and object_state. The update sets only
+ * `benchProbeAt`, a field hookflow never reads.
+ */
+export interface OpStats {
+  ops: number;
+  p50_ms: number;
+  p99_ms: number;
+  mean_ms: number;
+  max_ms: number;
+}
+
+export interface ProbeResult {
+  documents: { stripe_events: number; object_state: number };
+  stripe_events: { findOne: OpStats; updateOne: OpStats; found: number };
+  object_state: { findOne: OpStats; updateOne: OpStats; found: number };
+}
+
+export async function probeStore(
+  mongoUrl: string,
+  keys: { stripe_events: string[]; object_state: string[] },
+  ops: number,
+): Promise<ProbeResult> {
+  const connection = mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 10_000, retryWrites: false });
+  await connection.asPromise();
+  try {
+    const db = connection.db!;
+    const size = async (name: string) => {
+      try {
+        return await db.collection(name).estimatedDocumentCount();
+      } catch {
+        return db.collection(name).countDocuments({});
+      }
+    };
+    const result = {
+      documents: { stripe_events: await size('stripe_events'), object_state: await size('object_state') },
+    } as ProbeResult;
+    for (const name of ['stripe_events', 'object_state'] as const) {
+      const collection = db.collection<{ _id: string }>(name);
+      const pool = keys[name];
+      const pick = () => pool[Math.floor(Math.random() * pool.length)]!;
+      const reads: number[] = [];
+      const writes: number[] = [];
+      let found = 0;
+      for (let index = 0; index < ops && pool.length > 0; index++) {
+        const began = performance.now();
+        const document = await collection.findOne({ _id: pick() });
+        reads.push(performance.now() - began);
+        if (document) found++;
+      }
+      for (let index = 0; index < ops && pool.length > 0; index++) {
+        const began = performance.now();
+        await collection.updateOne({ _id: pick() }, { $set: { benchProbeAt: new Date() } });
+        writes.push(performance.now() - began);
+      }
+      result[name] = { findOne: stats(reads), updateOne: stats(writes), found };
+    }
+    return result;
+  } finally {
+    await connection.close();
+  }
+}
+
+function stats(samples: number[]): OpStats {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  const mean = sorted.reduce((sum, value) => sum + value, 0) / (sorted.length || 1);
+  return {
+    ops: sorted.length,
+    p50_ms: round(at(0.5), 2),
+    p99_ms: round(at(0.99), 2),
+    mean_ms: round(mean, 2),
+    max_ms: round(sorted.at(-1) ?? 0, 2),
+  };
+}
