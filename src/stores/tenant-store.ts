@@ -1,5 +1,4 @@
 import type { Connection } from 'mongoose';
-import type { StripeEnvironment } from '../receiver/tenants';
 import { API_KEY_MIN_LENGTH, hashApiKey } from '../tenants/api-key';
 import type { SecretBox } from '../tenants/secret-box';
 import { isDuplicateKeyError } from './duplicate-key';
@@ -11,6 +10,9 @@ import {
   type StoredStripeSecret,
   type TenantDoc,
 } from './tenant-schemas';
+
+/** `live` | `sandbox` (the receiver's `environment=` query parameter names the same two). */
+type StripeEnvironment = StoredStripeSecret['environment'];
 
 export interface NewTenant {
   tenantId: string;
