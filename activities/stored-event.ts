@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EventLedger } from '../src/stores/event-store';
+import type { EventStore } from '../src/stores/event-store';
 import type { EventRef } from './types';
 
 /** The parts of a stored Stripe event the business activities read. */
@@ -18,8 +18,8 @@ export type StripeFields = Record<string, unknown>;
  * Reads the event by reference: payloads never travel through workflow history, the verified raw
  * body in the ledger is the one source. A missing event cannot appear by retrying.
  */
-export async function loadStoredEvent(ledger: EventLedger, ref: EventRef): Promise<StoredEvent> {
-  const stored = await ledger.find(ref.tenantId, ref.eventId);
+export async function loadStoredEvent(events: Pick<EventStore, 'find'>, ref: EventRef): Promise<StoredEvent> {
+  const stored = await events.find(ref.tenantId, ref.eventId);
   if (!stored) {
     throw ApplicationFailure.nonRetryable(
       `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,

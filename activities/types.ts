@@ -1,16 +1,7 @@
 /** Contracts between workflows and activities; workflows import this file for types only. */
+import type { EventRef, StateOutcome } from '../src/contracts';
 
-export interface EventRef {
-  tenantId: string;
-  eventId: string;
-}
-
-/**
- * What happened to the object state: `applied` (newest change stored), `stale` (an older event
- * than the stored state, ignored), `tie` (same-second change from another event, applied and
- * flagged), `skipped` (resource not selected), `no_object` (event has no object id).
- */
-export type StateOutcome = 'applied' | 'stale' | 'tie' | 'skipped' | 'no_object';
+export type { EventRef, StateOutcome } from '../src/contracts';
 
 export interface ProcessResult {
   outcome: StateOutcome;
@@ -20,6 +11,11 @@ export interface ProcessResult {
   resource: string;
   objectId: string | null;
   children: number;
+  /**
+   * The event's outcome is recorded already: a type without a business handler is finished by
+   * this one local activity (one activity per event instead of two).
+   */
+  recorded: boolean;
 }
 
 export interface EventOutcome extends EventRef {

@@ -82,18 +82,16 @@ const envSchema = z.object({
   /** What happens to events of resources not selected above. */
   STATE_UNSELECTED: z.enum(['store', 'skip', 'fail']).default('store'),
   /**
-   * Milliseconds a delivery waits for its workflow start before answering 200 anyway: the event is
-   * already stored, the start goes on in the background, and the reconciler backs it up. Keeps
-   * Stripe's 2xx fast when Temporal is slow.
+   * Workflow starts one receiver runs at once, after acknowledging (a delivery never waits for
+   * Temporal): bounds the load a burst puts on Temporal.
    */
-  WORKFLOW_START_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(2_000),
-  /** Seconds a stored event may wait for its workflow before the reconciler starts it. */
+  WORKFLOW_START_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(32),
+  /** Starts a receiver queues beyond those in flight; past it new events are left to the reconciler. */
+  WORKFLOW_START_QUEUE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  /** Most deliveries one group commit writes together (one inbox entry + one insert of the events). */
+  INTAKE_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(200),
+  /** Seconds an inbox entry is left to its receiver before the reconciler starts its events. */
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().positive().default(30),
-  /**
-   * Seconds an event may stay `processing` before the reconciler starts its workflow again (its run
-   * died without recording an outcome; a run still going is simply reused).
-   */
-  RECONCILE_STALLED_AFTER_SECONDS: z.coerce.number().int().positive().default(1800),
   /** How often the worker's reconciler looks for stored events whose workflow never started. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(15),
   /** Seconds SIGTERM waits for in-flight work before forcing exit. */
@@ -132,7 +130,8 @@ const envSchema = z.object({
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; bodyLimitBytes: number; startWaitMs: number };
+  http: { host: string; port: number; bodyLimitBytes: number };
+  intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   logLevel: string;
   mongoUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string };
@@ -140,7 +139,7 @@ export interface Config {
   defaultTenant: string;
   tenants: { masterKey: MasterKey | undefined; cacheSeconds: number };
   state: { resources: '*' | string[]; unselected: 'store' | 'skip' | 'fail' };
-  reconciler: { afterSeconds: number; stalledAfterSeconds: number; intervalSeconds: number };
+  reconciler: { afterSeconds: number; intervalSeconds: number };
   shutdownGraceSeconds: number;
   clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
   sessions: { metadataKey: string };
@@ -167,7 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.HOST,
       port: e.PORT,
       bodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
-      startWaitMs: e.WORKFLOW_START_WAIT_MS,
+    },
+    intake: {
+      startConcurrency: e.WORKFLOW_START_CONCURRENCY,
+      startQueueLimit: e.WORKFLOW_START_QUEUE_LIMIT,
+      maxBatch: e.INTAKE_MAX_BATCH,
     },
     logLevel: e.LOG_LEVEL,
     mongoUrl: e.MONGO_URL,
@@ -178,7 +181,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     state: { resources, unselected: e.STATE_UNSELECTED },
     reconciler: {
       afterSeconds: e.RECONCILE_AFTER_SECONDS,
-      stalledAfterSeconds: e.RECONCILE_STALLED_AFTER_SECONDS,
       intervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
     },
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,

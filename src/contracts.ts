@@ -76,6 +76,32 @@ export function deliveryWorkflowId(messageId: string): string {
   return `outbound-delivery:${messageId}`;
 }
 
+/**
+ * Design table "Business handlers": which business activity an event type runs. Other types only
+ * update object state (and record their outcome in the same local activity).
+ */
+export const BUSINESS_HANDLERS = {
+  'checkout.session.completed': 'syncClerkCheckout',
+  'customer.subscription.updated': 'syncClerkSubscription',
+  'customer.subscription.deleted': 'syncClerkSubscription',
+  'charge.dispute.created': 'applyDisputeCase',
+  'charge.dispute.updated': 'applyDisputeCase',
+  'charge.dispute.closed': 'applyDisputeCase',
+  'radar.early_fraud_warning.created': 'openFraudCase',
+  'charge.succeeded': 'linkPaymentSession',
+  'payment_intent.payment_failed': 'failPaymentSession',
+} as const;
+export type BusinessHandlerName = (typeof BUSINESS_HANDLERS)[keyof typeof BUSINESS_HANDLERS];
+
+export function businessHandlerOf(eventType: string): BusinessHandlerName | null {
+  return Object.hasOwn(BUSINESS_HANDLERS, eventType)
+    ? BUSINESS_HANDLERS[eventType as keyof typeof BUSINESS_HANDLERS]
+    : null;
+}
+
+/** Handlers that call Clerk: they run on the rate-limited `<task queue>-clerk` queue. */
+export const CLERK_HANDLERS: readonly BusinessHandlerName[] = ['syncClerkCheckout', 'syncClerkSubscription'];
+
 /** The task queue of the Clerk worker, derived so one setting (TEMPORAL_TASK_QUEUE) names both. */
 export function clerkTaskQueue(taskQueue: string): string {
   return `${taskQueue}-clerk`;

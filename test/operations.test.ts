@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConfigError, loadConfig } from '../src/config';
-import { startHookflow, type RunningHookflow } from './helpers/hookflow';
+import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
 
 describe('operator endpoints', () => {
   let hookflow: RunningHookflow;
@@ -19,11 +20,25 @@ describe('operator endpoints', () => {
     assert.ok(body.pipeline.includes('start-workflow:processStripeEvent'));
   });
 
-  it('answers /healthz and reports Mongo and Temporal ready on /readyz', async () => {
+  it('answers /healthz and reports Mongo and Temporal ready and the start backlog on /readyz', async () => {
     assert.deepEqual(await (await fetch(`${hookflow.baseUrl}/healthz`)).json(), { status: 'ok' });
     const ready = await fetch(`${hookflow.baseUrl}/readyz`);
     assert.equal(ready.status, 200);
-    assert.deepEqual(await ready.json(), { status: 'ready', checks: { mongo: 'ok', temporal: 'ok' } });
+    assert.deepEqual(await ready.json(), {
+      status: 'ready',
+      checks: { mongo: 'ok', temporal: 'ok' },
+      starts: { backlog: 0, inFlight: 0, queueLimit: hookflow.config.intake.startQueueLimit },
+    });
+  });
+
+  it('exposes the workflow start backlog, starts and start lag as metrics', async () => {
+    const event = stripeEvent('customer.created', stripeObject('customer', { id: uniqueId('cus') }));
+    assert.equal((await deliverEvent(hookflow.webhookUrl, event, SECRET_A)).status, 200);
+    await waitForEventStatus(hookflow, event.id);
+    const text = await (await fetch(`${hookflow.baseUrl}/metrics`)).text();
+    assert.match(text, /^hookflow_workflow_start_backlog 0$/m);
+    assert.match(text, /^hookflow_workflow_starts_total\{result="started"\} [1-9]/m);
+    assert.match(text, /^hookflow_workflow_start_lag_seconds_count [1-9]/m);
   });
 
   it('exposes Prometheus metrics including webhook counters', async () => {

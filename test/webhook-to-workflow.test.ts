@@ -50,7 +50,7 @@ describe('a verified Stripe delivery', () => {
     assert.equal(stored.error, null);
     assert.ok(stored.processedAt, 'processing time recorded');
     assert.equal(
-      await hookflow.db.models.PendingEvent.countDocuments({ eventId: event.id }),
+      await hookflow.db.models.Inbox.countDocuments({ eventKeys: `default:${event.id}` }),
       0,
       'off the reconciler list once its outcome is recorded',
     );

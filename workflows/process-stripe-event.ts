@@ -8,7 +8,7 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import type { BusinessActivities, BusinessResult, EventActivities, EventRef, ProcessResult } from '../activities/types';
-import { BUSINESS_HANDLERS, CLERK_HANDLERS, clerkTaskQueue } from './business-handlers';
+import { businessHandlerOf, CLERK_HANDLERS, clerkTaskQueue } from '../src/contracts';
 import { dispatchOutbound } from './outbound-dispatch';
 import { HookflowOutcome } from './search-attributes';
 
@@ -31,6 +31,13 @@ const { applyEventToState, recordEventOutcome } = proxyLocalActivities<EventActi
   retry: DATABASE_RETRY,
 });
 
+// Recording a failure must not itself give up: an event left without an outcome would look
+// in flight forever. Retried with backoff until the database answers (Temporal keeps the timer).
+const { recordEventOutcome: recordFailureOutcome } = proxyLocalActivities<EventActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
 const business = proxyActivities<BusinessActivities>({ startToCloseTimeout: '1 minute', retry: DATABASE_RETRY });
 
 export interface ProcessEventResult extends ProcessResult {
@@ -40,29 +47,30 @@ export interface ProcessEventResult extends ProcessResult {
 /**
  * One run per Stripe event (workflow id `stripe-event:<tenant>:<event id>`). The event travels by
  * reference: activities read the stored raw body, so payloads never enter workflow history.
- * Order: object state, then the business handler of the type, then its outbound messages.
+ * Order: object state, then the business handler of the type, then its outbound messages. A type
+ * without a business handler is one local activity (state + outcome) and one search-attribute upsert.
  */
 export async function processStripeEvent(ref: EventRef): Promise<ProcessEventResult> {
   try {
     const state = await applyEventToState(ref);
-    const handled = await runBusinessHandler(ref, state);
+    const handled = state.recorded ? null : await runBusinessHandler(ref, state);
     const outcome = handled?.outcome ?? state.outcome;
-    await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null });
+    if (!state.recorded) await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null });
     upsertSearchAttributes([{ key: HookflowOutcome, value: outcome }]);
     return { ...state, business: handled };
   } catch (error) {
     const message = failureMessage(error);
     log.warn('event processing failed', { eventId: ref.eventId, error: message });
-    await recordEventOutcome({ ...ref, status: 'failed', outcome: 'failed', error: message });
+    await recordFailureOutcome({ ...ref, status: 'failed', outcome: 'failed', error: message });
     upsertSearchAttributes([{ key: HookflowOutcome, value: 'failed' }]);
     throw error;
   }
 }
 
 async function runBusinessHandler(ref: EventRef, state: ProcessResult): Promise<BusinessResult | null> {
-  const handler = BUSINESS_HANDLERS[state.type];
+  const handler = businessHandlerOf(state.type);
   if (!handler) return null;
-  const activities = CLERK_HANDLERS.has(handler) ? clerkActivities() : business;
+  const activities = CLERK_HANDLERS.includes(handler) ? clerkActivities() : business;
   const result = await activities[handler](ref);
   for (const message of result.outbound) {
     await dispatchOutbound({

@@ -1,21 +1,17 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeName } from '../src/contracts';
 
 /**
- * Custom search attributes operators filter on in the Temporal UI (design: "Temporal UI").
- * Ids and types only — never personal data such as emails or names.
+ * Typed keys of the custom search attributes operators filter on in the Temporal UI (design:
+ * "Temporal UI"). The names and types are listed in the contracts module, which the dev stack
+ * registers. Ids and types only — never personal data such as emails or names.
  */
-export const StripeEventType = defineSearchAttributeKey('StripeEventType', SearchAttributeType.KEYWORD);
-export const StripeObjectId = defineSearchAttributeKey('StripeObjectId', SearchAttributeType.KEYWORD);
-export const StripeCustomerId = defineSearchAttributeKey('StripeCustomerId', SearchAttributeType.KEYWORD);
-export const TenantId = defineSearchAttributeKey('TenantId', SearchAttributeType.KEYWORD);
-export const StripeLivemode = defineSearchAttributeKey('StripeLivemode', SearchAttributeType.BOOL);
-export const HookflowOutcome = defineSearchAttributeKey('HookflowOutcome', SearchAttributeType.KEYWORD);
+const keyOf = <T extends 'KEYWORD' | 'BOOL'>(name: SearchAttributeName, type: T) =>
+  defineSearchAttributeKey(name, SearchAttributeType[type]);
 
-export const ALL_SEARCH_ATTRIBUTES = [
-  StripeEventType,
-  StripeObjectId,
-  StripeCustomerId,
-  TenantId,
-  StripeLivemode,
-  HookflowOutcome,
-] as const;
+export const StripeEventType = keyOf('StripeEventType', 'KEYWORD');
+export const StripeObjectId = keyOf('StripeObjectId', 'KEYWORD');
+export const StripeCustomerId = keyOf('StripeCustomerId', 'KEYWORD');
+export const TenantId = keyOf('TenantId', 'KEYWORD');
+export const StripeLivemode = keyOf('StripeLivemode', 'BOOL');
+export const HookflowOutcome = keyOf('HookflowOutcome', 'KEYWORD');

@@ -1,15 +1,18 @@
 import mongoose, { type Connection } from 'mongoose';
-import { bindModels, type Models } from '../stores/event-models';
+import { ensureStoreIndexes, openStores, type Stores } from '../stores';
+import type { Models } from '../stores/event-models';
 
 export interface Database {
   connection: Connection;
+  stores: Stores;
+  /** Raw models, for tests and the benchmark's direct prefill only: application code uses `stores`. */
   models: Models;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Opens a dedicated connection, binds the models and builds their indexes. autoIndex is off so
+ * Opens a dedicated connection, binds the stores and builds their indexes. autoIndex is off so
  * index creation is one awaited step, not a race with the first write.
  */
 export async function connectDatabase(url: string): Promise<Database> {
@@ -24,15 +27,11 @@ export async function connectDatabase(url: string): Promise<Database> {
     retryWrites: false,
   });
   await connection.asPromise();
-  const models = bindModels(connection);
-  await Promise.all([
-    models.StripeEvent.createIndexes(),
-    models.PendingEvent.createIndexes(),
-    models.ObjectState.createIndexes(),
-    models.ObjectChild.createIndexes(),
-  ]);
+  const { stores, models } = openStores(connection);
+  await ensureStoreIndexes(connection);
   return {
     connection,
+    stores,
     models,
     async ping() {
       await connection.db!.admin().command({ ping: 1 });

@@ -1,9 +1,11 @@
 import Koa from 'koa';
-import type { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
+import type { EventStore } from '../stores/event-store';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';
+import { createWorkflowStarter } from '../temporal/workflow-starter';
 import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';
 import { errorHandler } from './error-handler';
+import { createEventIntake } from './event-intake';
 import { createHealthRouter, type ReadinessCheck } from './health-router';
 import { createReceiverMetrics } from './metrics';
 import { createStripeWebhookRouter } from './stripe-webhook-router';
@@ -11,23 +13,50 @@ import type { TenantResolver } from './tenants';
 
 export interface AppDeps {
   log: Logger;
-  ledger: EventLedger;
+  events: Pick<EventStore, 'recordBatch' | 'releaseInbox'>;
   resolveTenant: TenantResolver;
   startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes: number;
   toleranceSeconds: number;
-  startWaitMs: number;
+  /** Group commit and start queue settings (config.intake). */
+  intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
   adminApi?: AdminApiDeps;
 }
 
-export function createApp(deps: AppDeps): Koa {
+export interface ReceiverApp {
+  app: Koa;
+  /** On shutdown: waits up to `timeoutMs` for queued workflow starts (the rest stays in the inbox). */
+  drainStarts(timeoutMs: number): Promise<void>;
+}
+
+export function createApp(deps: AppDeps): ReceiverApp {
   const app = new Koa();
-  const metrics = createReceiverMetrics();
+  const starter = createWorkflowStarter({
+    start: deps.startWorkflow,
+    release: (inboxId) => deps.events.releaseInbox(inboxId),
+    log: deps.log,
+    concurrency: deps.intake.startConcurrency,
+    queueLimit: deps.intake.startQueueLimit,
+    observe: {
+      startLagSeconds: (seconds) => metrics.startLag.observe(seconds),
+      started: (result, count) => metrics.starts.inc({ result }, count),
+    },
+  });
+  const intake = createEventIntake({ events: deps.events, starter, maxBatch: deps.intake.maxBatch });
+  const metrics = createReceiverMetrics({
+    startBacklog: () => starter.backlog(),
+    startsInFlight: () => starter.inFlight(),
+    intakeWaiting: () => intake.waiting(),
+  });
   app.use(errorHandler(deps.log));
-  const webhooks = createStripeWebhookRouter({ ...deps, metrics });
-  const health = createHealthRouter(deps.readiness, metrics.registry, deps.log);
+  const webhooks = createStripeWebhookRouter({ ...deps, intake, metrics });
+  const health = createHealthRouter(deps.readiness, metrics.registry, deps.log, () => ({
+    backlog: starter.backlog(),
+    inFlight: starter.inFlight(),
+    queueLimit: deps.intake.startQueueLimit,
+  }));
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
   if (deps.adminApi) {
@@ -35,5 +64,5 @@ export function createApp(deps: AppDeps): Koa {
     app.use(admin.routes()).use(admin.allowedMethods());
   }
   app.on('error', (error: unknown) => deps.log.error({ err: error }, 'koa error'));
-  return app;
+  return { app, drainStarts: (timeoutMs) => starter.drain(timeoutMs) };
 }

@@ -9,6 +9,8 @@ export function createHealthRouter(
   checks: Record<string, ReadinessCheck>,
   registry: Registry,
   log: Logger,
+  /** Start backlog shown by `/readyz` (the receiver stays ready: events are stored before the answer). */
+  startQueue: () => { backlog: number; inFlight: number; queueLimit: number },
   timeoutMs = 2_000,
 ): Router {
   const router = new Router();
@@ -30,7 +32,7 @@ export function createHealthRouter(
     );
     const ready = entries.every(([, state]) => state === 'ok');
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(entries) };
+    ctx.body = { status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(entries), starts: startQueue() };
   });
   router.get('/metrics', async (ctx) => {
     ctx.type = registry.contentType;

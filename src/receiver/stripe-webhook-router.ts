@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { EventLedger } from '../stores/event-store';
 import { AppError } from '../errors';
 import type { Logger } from '../logger';
 import { summarizeEvent } from '../stripe/event-summary';
 import { verifyStripeDelivery } from '../stripe/verify-delivery';
-import { eventWorkflowId, type StartEventWorkflowInput } from '../temporal/event-workflows';
+import { eventWorkflowId } from '../contracts';
+import type { EventIntake } from './event-intake';
 import { VERSION } from '../version';
 import type { ReceiverMetrics } from './metrics';
 import { readRawBody } from './raw-body';
@@ -13,18 +13,16 @@ import type { StripeEnvironment, TenantResolver, TenantSelector } from './tenant
 
 export interface StripeWebhookDeps {
   resolveTenant: TenantResolver;
-  ledger: EventLedger;
-  startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
+  intake: EventIntake;
   log: Logger;
   metrics: ReceiverMetrics;
   bodyLimitBytes: number;
   toleranceSeconds: number;
-  /** How long a delivery waits for its workflow start before answering anyway (the start goes on). */
-  startWaitMs: number;
 }
 
 /**
- * `POST /webhooks/stripe`: verify on raw bytes, record durably, start the event's workflow, answer.
+ * `POST /webhooks/stripe`: verify on raw bytes, record durably (group commit), answer; the event's
+ * workflow is started after the answer (intake → starter), so Stripe never waits on Temporal.
  * Business work never happens here: Stripe wants a fast 2xx, and Temporal owns the retries.
  */
 export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
@@ -56,7 +54,7 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
 
       let recorded;
       try {
-        recorded = await deps.ledger.recordReceived({
+        recorded = await deps.intake.submit({
           tenantId: tenant.tenantId,
           summary,
           rawBody: rawBody.toString('utf8'),
@@ -65,15 +63,6 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
       } catch (error) {
         deps.log.error({ err: error, eventId: event.id }, 'could not store event; answering 503 so Stripe retries');
         throw new AppError(503, 'store_unavailable', 'The event could not be stored durably; Stripe will retry.', true);
-      }
-
-      if (recorded.needsStart) {
-        // Stored is enough to acknowledge: if the start fails, or is slow (a busy Temporal), Stripe
-        // still gets its fast 2xx and the worker's reconciler starts the workflow later.
-        const start = deps.startWorkflow({ tenantId: tenant.tenantId, summary }).catch((error: unknown) => {
-          deps.log.warn({ err: error, eventId: event.id }, 'workflow start deferred to the reconciler');
-        });
-        await Promise.race([start, delay(deps.startWaitMs)]);
       }
       result = recorded.duplicate ? 'duplicate' : 'accepted';
       deps.log.info(
@@ -99,10 +88,6 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     };
   });
   return router;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function selectorOf(ctx: Context): TenantSelector {

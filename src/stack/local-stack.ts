@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
+import { SEARCH_ATTRIBUTE_TYPES } from '../contracts';
 import { REPO_ROOT } from '../version';
 import { startManagedProcess, type ManagedProcess } from './managed-process';
 import { isListening } from './ports';
@@ -118,10 +118,7 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
     // The dev server asks temporal.io for the latest version unless told not to.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
-    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
-      '--search-attribute',
-      `${key.name}=${searchAttributeTypeName(key.type)}`,
-    ]),
+    ...Object.entries(SEARCH_ATTRIBUTE_TYPES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   if (!options.ephemeral) {
     args.push('--db-filename', join(options.dataDir, 'temporal.db'));
@@ -137,14 +134,6 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
     ...process.env,
     TEMPORAL_VERSION_CHECK_DISABLED: '1',
   });
-}
-
-/** `--search-attribute` wants the type's display name: KEYWORD → Keyword, KEYWORD_LIST → KeywordList. */
-function searchAttributeTypeName(valueType: string): string {
-  return valueType
-    .split('_')
-    .map((word) => word.charAt(0) + word.slice(1).toLowerCase())
-    .join('');
 }
 
 async function temporalReady(address: string): Promise<boolean> {

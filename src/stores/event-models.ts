@@ -6,7 +6,7 @@ import { bindLockModel } from './locks';
  * One writer per document at a time: FerretDB 1.x (SQLite) rewrites the whole document on every
  * update without isolation, so two concurrent updates of different fields of one document can undo
  * each other. Hence: the receiver only inserts an event; afterwards only its workflow updates it
- * (sequentially); object state is written under a lock (object-lock.ts).
+ * (sequentially); object state is written under a lock (locks.ts).
  *
  * Stripe payloads are stored as JSON strings (`rawBody`, `state`): Stripe metadata keys may contain
  * `.` or start with `$`, which FerretDB (and older MongoDB) refuse as field names, and a string
@@ -55,19 +55,26 @@ stripeEventSchema.index({ status: 1, receivedAt: 1 });
 stripeEventSchema.index({ tenantId: 1, objectId: 1 });
 
 /**
- * Events whose outcome is not recorded yet — the reconciler's work list. Small (it holds only
- * events in flight), so the reconciler's scan stays cheap however many events are stored. The
- * receiver inserts the row after the event; the workflow deletes it once it recorded the outcome.
+ * The start inbox: one document per batch of stored events whose workflows may not be started yet.
+ * The receiver writes it before the events (so a crash in between leaves only a harmless list of
+ * keys), and deletes it once every event of the batch has its workflow started; what stays is the
+ * reconciler's work list. It holds batches in flight only, so it stays small however many events
+ * are stored, and the reconciler reads it with an unfiltered, unsorted `limit` — the one query
+ * besides `_id` equality that FerretDB's SQLite backend pushes down (`SELECT … LIMIT n`).
  */
-export const pendingEventSchema = new Schema(
+export const inboxSchema = new Schema(
   {
-    /** eventKey(tenantId, eventId) */
+    /** `inbox:<receivedAt ms>:<random>` */
     _id: { type: String, required: true },
-    tenantId: { type: String, required: true },
-    eventId: { type: String, required: true },
+    /** eventKey()s of the batch. */
+    eventKeys: { type: [String], required: true },
     receivedAt: { type: Date, required: true },
+    /** Reconciler passes that could not start every event of this entry (it is re-queued at the back). */
+    attempts: { type: Number, default: 0 },
+    /** Not before this time: backoff after a failed start, so one bad entry never starves the rest. */
+    notBefore: { type: Date, required: true },
   },
-  { collection: 'pending_events', versionKey: false },
+  { collection: 'event_inbox', versionKey: false },
 );
 
 export const objectStateSchema = new Schema(
@@ -128,13 +135,13 @@ export const objectChildSchema = new Schema(
 objectChildSchema.index({ tenantId: 1, parentId: 1, list: 1, childId: 1 }, { unique: true });
 
 export type StripeEventDoc = InferSchemaType<typeof stripeEventSchema>;
-export type PendingEventDoc = InferSchemaType<typeof pendingEventSchema>;
+export type InboxDoc = InferSchemaType<typeof inboxSchema>;
 
 /** Models are bound per connection so tests and processes never share global mongoose state. */
 export function bindModels(connection: Connection) {
   return {
     StripeEvent: connection.model('StripeEvent', stripeEventSchema),
-    PendingEvent: connection.model('PendingEvent', pendingEventSchema),
+    Inbox: connection.model('Inbox', inboxSchema),
     ObjectState: connection.model('ObjectState', objectStateSchema),
     ObjectChild: connection.model('ObjectChild', objectChildSchema),
     Lock: bindLockModel(connection),

@@ -1,150 +1,143 @@
-import type { Model } from 'mongoose';
-import type { StateOutcome } from '../contracts';
+import type { EventSummary } from '../stripe/event-summary';
 import { objectChildKey, objectStateKey, type Models } from './event-models';
+import { withLock } from './locks';
+import { readWatermark, writeOver, type Watermark, type WriteOutcome } from './watermark';
 
-export interface Watermark {
-  created: number;
-  eventId: string;
+/** Nested lists that fan out into child records, by Stripe object type (design: "Fan-out"). */
+export const FAN_OUT_LISTS: Readonly<Record<string, string>> = {
+  invoice: 'lines',
+  charge: 'refunds',
+  subscription: 'items',
+};
+
+export interface ApplyStateInput {
+  tenantId: string;
+  summary: EventSummary;
+  object: Record<string, unknown>;
+  previousAttributes: Record<string, unknown> | undefined;
 }
 
-export interface ObjectKey {
+export interface ApplyStateResult {
+  outcome: WriteOutcome;
+  children: number;
+}
+
+interface ObjectKey {
   tenantId: string;
   resource: string;
   objectId: string;
 }
 
-type WriteOutcome = Extract<StateOutcome, 'applied' | 'stale' | 'tie'>;
+/**
+ * The object-state table (design: "Object state"): the latest state of each Stripe object per
+ * tenant, guarded by a watermark so an older event never overwrites newer state, with the nested
+ * lists fanned out into child rows. Concurrent events for one object are serialised by the object's
+ * lock (FerretDB applies updates without isolation); every read and write is by `_id`.
+ */
+export class ObjectStateStore {
+  constructor(private readonly models: Models) {}
 
-export interface StateWrite {
-  outcome: WriteOutcome;
-  /** Fan-out child ids the row listed before this write (to remove the ones no longer listed). */
-  previousChildIds: string[];
-}
-
-interface Watermarked {
-  watermarkCreated: number;
-  watermarkEventId: string;
-}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- shared by several schemas
-type AnyModel = Model<any>;
-
-async function readWatermark<Extra extends object = object>(
-  model: AnyModel,
-  key: Record<string, unknown>,
-  extra: string[] = [],
-) {
-  const projection = Object.fromEntries(['watermarkCreated', 'watermarkEventId', ...extra].map((name) => [name, 1]));
-  return model.findOne(key).select(projection).lean<Watermarked & Extra>();
-}
-
-/** The compare-and-write step, given what the row held (read once by the caller). */
-async function writeOver(
-  model: AnyModel,
-  key: Record<string, unknown>,
-  mark: Watermark,
-  doc: Record<string, unknown>,
-  previous: Watermarked | null,
-): Promise<WriteOutcome> {
-  const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  if (previous === null) {
-    await model.create({ ...key, ...fields });
-    return 'applied';
+  /** Upserts the event's object and, when this event is the newest, its child lists. */
+  async apply(input: ApplyStateInput): Promise<ApplyStateResult> {
+    const { tenantId, summary } = input;
+    const lockKey = `object-state:${tenantId}:${summary.resource}:${summary.objectId}`;
+    return withLock(this.models.Lock, lockKey, () => this.applyLocked(input));
   }
-  if (previous.watermarkCreated > mark.created) return 'stale';
-  // Same second, other event: Stripe gives no order within a second, so the later arrival wins
-  // and the row is flagged rather than the change silently dropped. The same event again
-  // (activity retry, re-run) is an idempotent rewrite.
-  const tie = previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId;
-  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : fields });
-  return tie ? 'tie' : 'applied';
-}
 
-/**
- * The watermark guard for any record keyed by Stripe ids (object state, cases, sessions, …): writes
- * `doc` at `key` unless the stored row carries a newer watermark. Callers hold the row's lock (see
- * object-lock.ts): compare-then-write is only safe serialised.
- */
-export async function writeIfNotOlder(
-  model: AnyModel,
-  key: Record<string, unknown>,
-  mark: Watermark,
-  doc: Record<string, unknown>,
-): Promise<WriteOutcome> {
-  return writeOver(model, key, mark, doc, await readWatermark(model, key));
-}
-
-/** An object's state row, addressed by `_id` (see models.ts on FerretDB), with its previous children. */
-export async function writeStateIfNotOlder(
-  models: Models,
-  key: ObjectKey,
-  mark: Watermark,
-  doc: Record<string, unknown> & { childIds: string[] },
-): Promise<StateWrite> {
-  const rowKey = { _id: objectStateKey(key.tenantId, key.resource, key.objectId) };
-  const previous = await readWatermark<{ childIds?: string[] }>(models.ObjectState, rowKey, ['childIds']);
-  const previousChildIds = previous?.childIds ?? [];
-  // Until the children are replaced, the row lists old and new ids together: if the worker dies in
-  // between, the retry still knows every child that may need removing. settleChildIds ends it.
-  const pendingChildIds = [...new Set([...previousChildIds, ...doc.childIds])];
-  const outcome = await writeOver(
-    models.ObjectState,
-    rowKey,
-    mark,
-    { ...key, sameSecondTie: false, ...doc, childIds: pendingChildIds },
-    previous,
-  );
-  return { outcome, previousChildIds };
-}
-
-/** After the children were replaced, the row lists exactly the current ones. */
-export async function settleChildIds(models: Models, key: ObjectKey, childIds: string[]): Promise<void> {
-  await models.ObjectState.updateOne(
-    { _id: objectStateKey(key.tenantId, key.resource, key.objectId) },
-    { $set: { childIds } },
-  );
-}
-
-export interface ChildRecord {
-  childId: string;
-  state: string;
-}
-
-/**
- * Replaces the children of one nested list of a parent (`invoice.lines`, …) with `children`:
- * upserts each, then removes the ones the previous state listed and this one no longer does.
- * Runs under the parent's lock, after the parent's own write was accepted. Every write is by
- * `_id` (see models.ts on FerretDB).
- */
-export async function replaceChildren(
-  models: Models,
-  parent: { tenantId: string; parentResource: string; parentId: string; list: string },
-  mark: Watermark,
-  children: ChildRecord[],
-  previousChildIds: string[],
-): Promise<void> {
-  const { tenantId, parentId, list } = parent;
-  for (const [position, child] of children.entries()) {
-    await models.ObjectChild.updateOne(
-      { _id: objectChildKey(tenantId, parentId, list, child.childId) },
+  private async applyLocked(input: ApplyStateInput): Promise<ApplyStateResult> {
+    const { tenantId, summary, object } = input;
+    const key: ObjectKey = { tenantId, resource: summary.resource, objectId: summary.objectId! };
+    const mark: Watermark = { created: summary.created, eventId: summary.eventId };
+    const listName = summary.objectType ? FAN_OUT_LISTS[summary.objectType] : undefined;
+    const children = listName ? listItems(object[listName]) : null;
+    const childIds = children?.map((item) => item.id) ?? [];
+    const rowKey = { _id: objectStateKey(key.tenantId, key.resource, key.objectId) };
+    const previous = await readWatermark<{ childIds?: string[] }>(this.models.ObjectState, rowKey, ['childIds']);
+    const previousChildIds = previous?.childIds ?? [];
+    // Until the children are replaced, the row lists old and new ids together: if the worker dies in
+    // between, the retry still knows every child that may need removing. The last step settles it.
+    const pendingChildIds = [...new Set([...previousChildIds, ...childIds])];
+    const outcome = await writeOver(
+      this.models.ObjectState,
+      rowKey,
+      mark,
       {
-        $set: {
-          tenantId,
-          parentResource: parent.parentResource,
-          parentId,
-          list,
-          childId: child.childId,
-          position,
-          state: child.state,
-          watermarkCreated: mark.created,
-          watermarkEventId: mark.eventId,
-        },
+        ...key,
+        sameSecondTie: false,
+        objectType: summary.objectType ?? summary.resource,
+        customerId: summary.customerId,
+        state: JSON.stringify(object),
+        deleted: summary.type.endsWith('.deleted') || object.deleted === true,
+        lastEventType: summary.type,
+        apiVersion: summary.apiVersion,
+        livemode: summary.livemode,
+        changeType: changeTypeOf(summary.type),
+        previousAttributes: input.previousAttributes ? JSON.stringify(input.previousAttributes) : null,
+        source: 'webhook',
+        childIds: pendingChildIds,
+        updatedAt: new Date(),
       },
-      { upsert: true },
+      previous,
     );
+    if (outcome === 'stale' || !listName || children === null) return { outcome, children: 0 };
+    await this.replaceChildren(key, listName, mark, children, previousChildIds);
+    // Settle the row to exactly the current children (skipped when it lists them already).
+    if (pendingChildIds.join('\n') !== childIds.join('\n')) {
+      await this.models.ObjectState.updateOne(rowKey, { $set: { childIds } });
+    }
+    return { outcome, children: children.length };
   }
-  const kept = new Set(children.map((child) => child.childId));
-  for (const childId of previousChildIds.filter((id) => !kept.has(id))) {
-    await models.ObjectChild.deleteOne({ _id: objectChildKey(tenantId, parentId, list, childId) });
+
+  /**
+   * Replaces the children of one nested list of a parent (`invoice.lines`, …): upserts each, then
+   * removes the ones the previous state listed and this one no longer does.
+   */
+  private async replaceChildren(
+    parent: ObjectKey,
+    list: string,
+    mark: Watermark,
+    children: Array<Record<string, unknown> & { id: string }>,
+    previousChildIds: string[],
+  ): Promise<void> {
+    const { tenantId, objectId: parentId } = parent;
+    for (const [position, child] of children.entries()) {
+      await this.models.ObjectChild.updateOne(
+        { _id: objectChildKey(tenantId, parentId, list, child.id) },
+        {
+          $set: {
+            tenantId,
+            parentResource: parent.resource,
+            parentId,
+            list,
+            childId: child.id,
+            position,
+            state: JSON.stringify(child),
+            watermarkCreated: mark.created,
+            watermarkEventId: mark.eventId,
+          },
+        },
+        { upsert: true },
+      );
+    }
+    const kept = new Set(children.map((child) => child.id));
+    for (const childId of previousChildIds.filter((id) => !kept.has(id))) {
+      await this.models.ObjectChild.deleteOne({ _id: objectChildKey(tenantId, parentId, list, childId) });
+    }
   }
+}
+
+/** `invoice.payment_failed` → `payment_failed`; the last segment names the change. */
+function changeTypeOf(eventType: string): string {
+  return eventType.slice(eventType.lastIndexOf('.') + 1);
+}
+
+/** Items of an embedded Stripe list object, or null when the field is absent or not a list. */
+function listItems(value: unknown): Array<Record<string, unknown> & { id: string }> | null {
+  if (!value || typeof value !== 'object') return null;
+  const data = (value as { data?: unknown }).data;
+  if (!Array.isArray(data)) return null;
+  return data.filter(
+    (item): item is Record<string, unknown> & { id: string } =>
+      item !== null && typeof item === 'object' && typeof (item as { id?: unknown }).id === 'string',
+  );
 }

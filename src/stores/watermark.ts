@@ -29,6 +29,24 @@ export async function readWatermark<Extra extends object = object>(
   return model.findOne(key).select(projection).lean<Watermarked & Extra>();
 }
 
+/**
+ * What a write carrying `mark` does to a row that holds `previous` (null: no row yet). Same second,
+ * other event → `tie`: Stripe gives no order within a second, so the later arrival wins and the row
+ * is flagged rather than the change silently dropped. The same event again (activity retry, re-run)
+ * is an idempotent rewrite.
+ */
+export function compareWatermark(previous: Watermarked | null, mark: Watermark): WriteOutcome {
+  if (previous === null) return 'applied';
+  if (previous.watermarkCreated > mark.created) return 'stale';
+  return previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId ? 'tie' : 'applied';
+}
+
+/** The fields an applied (or tied) write sets: the document plus its watermark (and the tie flag). */
+export function watermarkedFields(doc: Record<string, unknown>, mark: Watermark, outcome: WriteOutcome) {
+  const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
+  return outcome === 'tie' ? { ...fields, sameSecondTie: true } : fields;
+}
+
 /** The compare-and-write step, given what the row held (read once by the caller). */
 export async function writeOver(
   model: AnyModel,
@@ -37,18 +55,12 @@ export async function writeOver(
   doc: Record<string, unknown>,
   previous: Watermarked | null,
 ): Promise<WriteOutcome> {
-  const fields = { ...doc, watermarkCreated: mark.created, watermarkEventId: mark.eventId };
-  if (previous === null) {
-    await model.create({ ...key, ...fields });
-    return 'applied';
-  }
-  if (previous.watermarkCreated > mark.created) return 'stale';
-  // Same second, other event: Stripe gives no order within a second, so the later arrival wins
-  // and the row is flagged rather than the change silently dropped. The same event again
-  // (activity retry, re-run) is an idempotent rewrite.
-  const tie = previous.watermarkCreated === mark.created && previous.watermarkEventId !== mark.eventId;
-  await model.updateOne(key, { $set: tie ? { ...fields, sameSecondTie: true } : fields });
-  return tie ? 'tie' : 'applied';
+  const outcome = compareWatermark(previous, mark);
+  if (outcome === 'stale') return outcome;
+  const fields = watermarkedFields(doc, mark, outcome);
+  if (previous === null) await model.create({ ...key, ...fields });
+  else await model.updateOne(key, { $set: fields });
+  return outcome;
 }
 
 /**

@@ -9,12 +9,8 @@ import {
   StripeObjectId,
   TenantId,
 } from '../../workflows/search-attributes';
+import { eventWorkflowId } from '../contracts';
 import type { EventSummary } from '../stripe/event-summary';
-
-/** `stripe-event:<tenant>:<event id>` — one workflow per Stripe event (design: Idempotency). */
-export function eventWorkflowId(tenantId: string, eventId: string): string {
-  return `stripe-event:${tenantId}:${eventId}`;
-}
 
 export interface StartEventWorkflowInput {
   tenantId: string;

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { CLERK_HANDLERS, clerkTaskQueue } from '../../workflows/business-handlers';
+import { CLERK_HANDLERS, clerkTaskQueue } from '../contracts';
 import type { Config } from '../config';
 
 export interface HookflowWorker {
@@ -42,7 +42,7 @@ export async function createHookflowWorker(
   ];
   if (deps.business) {
     const clerkActivities = Object.fromEntries(
-      Object.entries(activities).filter(([name]) => CLERK_HANDLERS.has(name as never)),
+      Object.entries(activities).filter(([name]) => CLERK_HANDLERS.includes(name as never)),
     );
     workers.push(
       await Worker.create({

@@ -1,3 +1,4 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../src/config';
 import { connectDatabase, type Database } from '../../src/db/connection';
@@ -70,9 +71,25 @@ export async function waitForEventStatus(hookflow: RunningHookflow, eventId: str
   }
 }
 
-/** Waits for the event's workflow to close and returns its result. */
-export async function workflowResult<T = unknown>(hookflow: RunningHookflow, workflowId: string): Promise<T> {
-  return hookflow.temporal.client.workflow.getHandle(workflowId).result() as Promise<T>;
+/**
+ * Waits for the event's workflow to close and returns its result. The receiver starts workflows
+ * after answering, so the run may not exist yet when the delivery's response arrives.
+ */
+export async function workflowResult<T = unknown>(
+  hookflow: RunningHookflow,
+  workflowId: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const handle = hookflow.temporal.client.workflow.getHandle(workflowId);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await handle.result()) as T;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /**

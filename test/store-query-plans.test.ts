@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import mongoose, { type Connection } from 'mongoose';
+import { createEventActivities } from '../activities/event-activities';
+import { eventWorkflowId } from '../src/contracts';
+import { ensureStoreIndexes, openStores, type Stores } from '../src/stores';
+import { summarizeEvent } from '../src/stripe/event-summary';
+import { testStack } from './setup/global-stack';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
+
+/**
+ * The hot path must stay O(log n) as collections grow. FerretDB's SQLite backend serves only an
+ * exact `{_id: <string>}` filter from an index (every other filter decodes the whole collection in
+ * Go), and only with the patched build (scripts/bootstrap.sh). These tests fail when the patch is
+ * missing or when a per-event database command stops being an `_id` lookup — without timing anything.
+ */
+describe('store query plans on the embedded database', () => {
+  let connection: Connection;
+  let stores: Stores;
+  const commands: Array<{ name: string; collection: string; filters: unknown[] }> = [];
+
+  before(async () => {
+    connection = mongoose.createConnection(testStack().stack.mongoUrl(`hookflow_plans_${uniqueId('db')}`), {
+      autoIndex: false,
+      monitorCommands: true,
+      retryWrites: false,
+    });
+    await connection.asPromise();
+    stores = openStores(connection).stores;
+    await ensureStoreIndexes(connection);
+    connection.getClient().on('commandStarted', (event) => {
+      const command = event.command as Record<string, unknown>;
+      commands.push({
+        name: event.commandName,
+        collection: String(command[event.commandName]),
+        filters: filtersOf(command),
+      });
+    });
+  });
+  after(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('answers an _id lookup of a stored event from the index (the patched FerretDB build)', async () => {
+    const event = stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') }));
+    await stores.events.recordReceived(received(event));
+    const plan = await explainFind('stripe_events', { _id: `default:${event.id}` });
+    assert.match(plan, /USING INDEX/, `expected an index search, got: ${plan}`);
+    assert.doesNotMatch(plan, /\bSCAN\b/);
+  });
+
+  it('stores, applies and records events of every shape with _id lookups only', async () => {
+    const invoice = stripeObject('invoice', { id: uniqueId('in') });
+    const events = [
+      stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') })),
+      stripeEvent('invoice.paid', invoice),
+      stripeEvent('product.deleted', stripeObject('product', { id: uniqueId('prod') })),
+    ];
+    const activities = createEventActivities({ stores, state: { resources: '*', unselected: 'store' } });
+    commands.length = 0;
+    const batch = await stores.events.recordBatch(events.map(received));
+    for (const event of events) await activities.applyEventToState({ tenantId: 'default', eventId: event.id });
+    await stores.events.releaseInbox(batch.inboxId);
+
+    const reads = commands.filter((command) => ['find', 'update', 'delete'].includes(command.name));
+    assert.ok(reads.length >= events.length * 3, `expected the per-event reads and writes, saw ${reads.length}`);
+    for (const command of reads) {
+      for (const filter of command.filters) {
+        // A lock is released only by its owner ({_id, owner}): a scan, but of the locks collection,
+        // which holds only the locks held right now, whatever the number of stored events.
+        const ownedRelease = command.collection === 'locks' && command.name === 'delete' && hasIdEquality(filter);
+        assert.ok(
+          isIdEquality(filter) || ownedRelease,
+          `${command.name} on ${command.collection} filters by ${JSON.stringify(filter)}`,
+        );
+      }
+    }
+    for (const event of events) {
+      const stored = await stores.events.find('default', event.id);
+      assert.equal(stored?.status, 'processed', 'a state-only event is finished by its one activity');
+    }
+  });
+
+  it('reads the reconciler work list with a pushed-down limit, not a filtered scan', async () => {
+    commands.length = 0;
+    await stores.events.inboxEntries(100);
+    const find = commands.find((command) => command.name === 'find' && command.collection === 'event_inbox');
+    assert.ok(find, 'the inbox was read');
+    assert.deepEqual(find.filters, [{}], 'unfiltered, so FerretDB pushes the LIMIT down');
+  });
+
+  async function explainFind(collection: string, filter: Record<string, unknown>): Promise<string> {
+    const explained = await connection.db!.command({
+      explain: { find: collection, filter },
+      verbosity: 'queryPlanner',
+    });
+    return JSON.stringify((explained as { queryPlanner?: unknown }).queryPlanner);
+  }
+});
+
+describe('per-event cost through the real stack', () => {
+  let hookflow: RunningHookflow;
+  before(async () => {
+    hookflow = await startHookflow();
+  });
+  after(async () => {
+    await hookflow?.close();
+  });
+
+  it('runs a state-only event as one local activity and one search-attribute upsert', async () => {
+    const event = stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') }));
+    assert.equal((await deliverEvent(hookflow.webhookUrl, event, SECRET_A)).status, 200);
+    await waitForEventStatus(hookflow, event.id);
+    await workflowResult(hookflow, eventWorkflowId('default', event.id));
+    const handle = hookflow.temporal.client.workflow.getHandle(eventWorkflowId('default', event.id));
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const count = (attribute: keyof (typeof events)[number]) => events.filter((entry) => entry[attribute]).length;
+    assert.equal(count('markerRecordedEventAttributes'), 1, 'one local activity');
+    assert.equal(count('activityTaskScheduledEventAttributes'), 0, 'no scheduled activity');
+    assert.equal(
+      count('upsertWorkflowSearchAttributesEventAttributes'),
+      1,
+      'the outcome is the only search attribute set after the start',
+    );
+  });
+});
+
+function received(event: ReturnType<typeof stripeEvent>) {
+  return {
+    tenantId: 'default',
+    summary: summarizeEvent(event),
+    rawBody: JSON.stringify(event),
+    workflowId: eventWorkflowId('default', event.id),
+  };
+}
+
+/** The query filters of a find / update / delete command. */
+function filtersOf(command: Record<string, unknown>): unknown[] {
+  if ('filter' in command) return [command.filter ?? {}];
+  if (Array.isArray(command.updates)) return command.updates.map((update: { q: unknown }) => update.q);
+  if (Array.isArray(command.deletes)) return command.deletes.map((entry: { q: unknown }) => entry.q);
+  return [];
+}
+
+function hasIdEquality(filter: unknown): boolean {
+  return !!filter && typeof filter === 'object' && typeof (filter as { _id?: unknown })._id === 'string';
+}
+
+function isIdEquality(filter: unknown): boolean {
+  return hasIdEquality(filter) && Object.keys(filter as object).length === 1;
+}
