@@ -54,4 +54,29 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Design: "One storage layer owns the database". Activities, routes and CLIs receive stores;
+    // models, schemas, locks and watermark writes stay inside src/stores.
+    files: ['activities/**/*.ts', 'src/receiver/**/*.ts', 'src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'mongoose',
+                '**/stores/locks',
+                '**/stores/watermark',
+                '**/stores/tracked-record',
+                '**/stores/*-schemas',
+                '**/stores/event-models',
+              ],
+              message: 'Use a store (src/stores): it owns the models, ids, locks and "never older" checks.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

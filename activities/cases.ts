@@ -1,7 +1,5 @@
-import type { BusinessModels, CaseStatus } from '../src/db/business-models';
-import type { EventLedger } from '../src/stores/event-store';
-import { writeTrackedRecord } from '../src/stores/tracked-record';
-import type { LockModel } from '../src/stores/locks';
+import type { CaseStatus, CaseStore } from '../src/stores/case-store';
+import type { EventStore } from '../src/stores/event-store';
 import type { BusinessActivities, BusinessResult, OutboundMessage } from './business-types';
 import {
   activityLog,
@@ -11,20 +9,13 @@ import {
   numberField,
   objectField,
   stringField,
-  type StoredEvent,
 } from './stored-event';
 import type { EventRef } from './types';
 
 export interface CaseDeps {
-  ledger: EventLedger;
-  businessModels: BusinessModels;
-  /** `db.models.Lock`: one writer per record (FerretDB updates are not isolated, see object-lock.ts). */
-  locks: LockModel;
-}
-
-/** Deterministic from the Stripe object (`dp_…` → `case_dp_…`), so every run finds the same case. */
-export function caseIdFor(stripeObjectId: string): string {
-  return `case_${stripeObjectId}`;
+  /** Where the event's verified payload is read. */
+  events: EventStore;
+  cases: CaseStore;
 }
 
 /**
@@ -48,36 +39,18 @@ type CaseOutcome = 'case_opened' | 'case_updated' | 'case_resolved' | 'stale' | 
  * never on whether this run inserted the row, so a retry after a crash still emits them.
  */
 export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, 'applyDisputeCase' | 'openFraudCase'> {
-  const { Case } = deps.businessModels;
-
-  /** Case fields (newest event wins) and its history entry, under the case's lock. */
-  function writeCase(ref: EventRef, event: StoredEvent, caseId: string, fields: Record<string, unknown>) {
-    return writeTrackedRecord({
-      model: Case,
-      locks: deps.locks,
-      kind: 'case',
-      tenantId: ref.tenantId,
-      id: caseId,
-      event,
-      fields: { caseId, ...fields },
-      stripeStatus: (fields.stripeStatus as string | null) ?? null,
-    });
-  }
-
   return {
     async applyDisputeCase(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       const dispute = event.object;
       const disputeId = stringField(dispute, 'id');
       if (!disputeId) return { outcome: 'not_a_case', outbound: [] };
-      const caseId = caseIdFor(disputeId);
       const stripeStatus = stringField(dispute, 'status');
       const status = caseStatusOf(event.type, stripeStatus);
       const resolved = status !== 'open';
       const fields = {
-        kind: 'dispute',
+        disputeId,
         status,
-        stripeObjectId: disputeId,
         stripeStatus,
         chargeId: idField(dispute, 'charge'),
         paymentIntentId: idField(dispute, 'payment_intent'),
@@ -85,10 +58,10 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
         currency: stringField(dispute, 'currency'),
         reason: stringField(dispute, 'reason'),
         evidenceDueBy: dateFromSeconds(numberField(objectField(dispute, 'evidence_details'), 'due_by')),
-        openedAt: dateFromSeconds(numberField(dispute, 'created') ?? event.created),
+        openedAt: new Date((numberField(dispute, 'created') ?? event.created) * 1000),
         resolvedAt: resolved ? dateFromSeconds(event.created) : null,
       };
-      const write = await writeCase(ref, event, caseId, fields);
+      const { caseId, write } = await deps.cases.recordDisputeEvent(ref.tenantId, event, fields);
 
       const data = {
         caseId,
@@ -121,27 +94,20 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
     },
 
     async openFraudCase(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       // https://docs.stripe.com/api/radar/early_fraud_warnings/object
       const warning = event.object;
       const warningId = stringField(warning, 'id');
       if (!warningId) return { outcome: 'not_a_case', outbound: [] };
-      const caseId = caseIdFor(warningId);
       const fields = {
-        kind: 'fraud',
-        status: 'open',
-        stripeObjectId: warningId,
-        stripeStatus: warning.actionable === false ? 'not_actionable' : 'actionable',
+        warningId,
+        actionable: warning.actionable !== false,
         chargeId: idField(warning, 'charge'),
         paymentIntentId: idField(warning, 'payment_intent'),
-        amount: null,
-        currency: null,
-        reason: stringField(warning, 'fraud_type'),
-        evidenceDueBy: null,
-        openedAt: dateFromSeconds(numberField(warning, 'created') ?? event.created),
-        resolvedAt: null,
+        fraudType: stringField(warning, 'fraud_type'),
+        openedAt: new Date((numberField(warning, 'created') ?? event.created) * 1000),
       };
-      const write = await writeCase(ref, event, caseId, fields);
+      const { caseId, write } = await deps.cases.openFraudCase(ref.tenantId, event, fields);
       activityLog('fraud case written', { eventId: event.id, caseId, write });
       const data = {
         caseId,
@@ -149,8 +115,8 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
         earlyFraudWarningId: warningId,
         chargeId: fields.chargeId,
         paymentIntentId: fields.paymentIntentId,
-        fraudType: fields.reason,
-        actionable: warning.actionable !== false,
+        fraudType: fields.fraudType,
+        actionable: fields.actionable,
         status: 'open',
         occurredAt: new Date(event.created * 1000).toISOString(),
       };

@@ -1,20 +1,18 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
-import { businessKey, type BusinessModels, type SubscriptionStatus } from '../src/db/business-models';
-import type { EventLedger } from '../src/stores/event-store';
-import { withLock, type LockModel } from '../src/stores/locks';
-import { writeIfNotOlder } from '../src/stores/object-state-store';
+import type { ClerkStore, OrganizationStatus, SubscriptionStatus } from '../src/stores/clerk-store';
+import type { EventStore } from '../src/stores/event-store';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
 import type { BusinessActivities, BusinessResult } from './business-types';
-import { activityLog, idField, loadStoredEvent, metadataValue, stringField, type StoredEvent } from './stored-event';
+import { activityLog, idField, loadStoredEvent, metadataValue, stringField } from './stored-event';
 import type { EventRef } from './types';
 
 export interface ClerkSyncDeps {
-  ledger: EventLedger;
-  businessModels: BusinessModels;
+  /** Where the event's verified payload is read. */
+  events: EventStore;
+  /** Customer and subscription links, the status cache and its per-organization lock. */
+  clerkLinks: ClerkStore;
   clerkFor: ClerkResolver;
-  /** `db.models.Lock`: one writer per organization (FerretDB updates are not isolated, see object-lock.ts). */
-  locks: LockModel;
   /** Wait before a subscription event whose organization is not linked yet is tried again. */
   organizationLinkRetryDelay?: Duration;
 }
@@ -35,10 +33,11 @@ const ACTIVE_SUBSCRIPTION_STATUSES = new Set(['active', 'trialing']);
 type Outcome = 'clerk_synced' | 'clerk_not_configured' | 'no_organization' | 'not_subscription' | 'stale';
 
 /**
- * Mirrors Stripe subscriptions into Clerk. Under the organization's lock, Mongo is written first
- * (link + status cache, both idempotent), then Clerk is patched with what the cache holds: an
- * activity retry after a Clerk 429 repeats the same PATCH, and because PATCHes of one organization
- * never overlap, Clerk's metadata ends equal to the newest status known, whatever the event order.
+ * Mirrors Stripe subscriptions into Clerk. The Clerk store writes first (links + status cache, both
+ * idempotent), then, under the organization's lock it owns, Clerk is patched with what the cache
+ * holds: an activity retry after a Clerk 429 repeats the same PATCH, and because PATCHes of one
+ * organization never overlap, Clerk's metadata ends equal to the newest status known, whatever the
+ * event order.
  *
  * The keys go to `publicMetadata`: an application gates features on `subscriptionStatus` in the
  * browser and may copy it into session-token claims, and Stripe ids are references, not secrets;
@@ -49,43 +48,17 @@ type Outcome = 'clerk_synced' | 'clerk_not_configured' | 'no_organization' | 'no
 export function createClerkSyncActivities(
   deps: ClerkSyncDeps,
 ): Pick<BusinessActivities, 'syncClerkCheckout' | 'syncClerkSubscription'> {
-  const { CustomerLink, OrganizationSubscription } = deps.businessModels;
   const linkRetryDelay = deps.organizationLinkRetryDelay ?? '1 minute';
 
-  /** One writer per organization: compare-then-write and the Clerk PATCH that mirrors it. */
-  function underOrganizationLock<T>(tenantId: string, organizationId: string, work: () => Promise<T>) {
-    return withLock(deps.locks, `organization-subscription:${tenantId}:${organizationId}`, work);
-  }
-
-  async function writeStatus(
-    ref: EventRef,
-    event: StoredEvent,
-    organizationId: string,
-    fields: {
-      stripeCustomerId: string | null;
-      stripeSubscriptionId: string;
-      status: SubscriptionStatus;
-      stripeStatus: string | null;
-    },
-  ) {
-    return writeIfNotOlder(
-      OrganizationSubscription,
-      { _id: businessKey(ref.tenantId, organizationId) },
-      { created: event.created, eventId: event.id },
-      { tenantId: ref.tenantId, organizationId, ...fields, lastEventType: event.type, updatedAt: new Date() },
-    );
-  }
-
-  /** Patches the organization (and the user, when known) with the cached row: the mirror step. */
-  async function mirrorToClerk(ref: EventRef, organizationId: string, userId: string | null): Promise<Outcome> {
-    const clerk = await deps.clerkFor(ref.tenantId);
+  /** Patches the organization (and the user, when known) with the cached status: the mirror step. */
+  async function mirrorToClerk(tenantId: string, cached: OrganizationStatus, userId: string | null): Promise<Outcome> {
+    const clerk = await deps.clerkFor(tenantId);
     if (!clerk) return 'clerk_not_configured';
-    const row = await OrganizationSubscription.findOne({ _id: businessKey(ref.tenantId, organizationId) }).lean();
-    if (!row) throw new Error(`status cache row of organization ${organizationId} vanished after it was written`);
+    const { organizationId } = cached;
     const publicMetadata = {
-      stripeCustomerId: row.stripeCustomerId,
-      stripeSubscriptionId: row.stripeSubscriptionId,
-      subscriptionStatus: row.status,
+      stripeCustomerId: cached.stripeCustomerId,
+      stripeSubscriptionId: cached.stripeSubscriptionId,
+      subscriptionStatus: cached.status,
     };
     await callClerk(`updating metadata of organization ${organizationId}`, () =>
       clerk.organizations.updateOrganizationMetadata(organizationId, { publicMetadata }),
@@ -98,40 +71,9 @@ export function createClerkSyncActivities(
     return 'clerk_synced';
   }
 
-  /**
-   * The organization of a subscription: explicit metadata on the subscription first, then a cache
-   * row already carrying the subscription, then the link a checkout recorded for its customer —
-   * only when that checkout bought this very subscription (a customer may buy for several
-   * organizations; its latest link must not capture another subscription's events).
-   */
-  async function resolveOrganization(
-    tenantId: string,
-    subscription: StoredEvent['object'],
-  ): Promise<{ organizationId: string; userId: string | null } | null> {
-    const userFromMetadata = clerkUserId(metadataValue(subscription, USER_METADATA_KEYS));
-    const fromMetadata = clerkOrganizationId(metadataValue(subscription, ORGANIZATION_METADATA_KEYS));
-    const subscriptionId = stringField(subscription, 'id');
-    const customerId = idField(subscription, 'customer');
-    const found = customerId ? await CustomerLink.findOne({ _id: businessKey(tenantId, customerId) }).lean() : null;
-    const link = found && found.stripeSubscriptionId === subscriptionId ? found : null;
-    if (fromMetadata) {
-      const userId = link?.organizationId === fromMetadata ? (link.userId ?? null) : null;
-      return { organizationId: fromMetadata, userId: userFromMetadata ?? userId };
-    }
-    const cached = subscriptionId
-      ? await OrganizationSubscription.findOne({ tenantId, stripeSubscriptionId: subscriptionId }).lean()
-      : null;
-    if (cached) {
-      const userId = link?.organizationId === cached.organizationId ? (link.userId ?? null) : null;
-      return { organizationId: cached.organizationId, userId: userFromMetadata ?? userId };
-    }
-    if (link) return { organizationId: link.organizationId, userId: userFromMetadata ?? link.userId ?? null };
-    return null;
-  }
-
   return {
     async syncClerkCheckout(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       const session = event.object;
       const organizationId = clerkOrganizationId(stringField(session, 'client_reference_id'));
       if (!organizationId) return result('no_organization');
@@ -142,43 +84,27 @@ export function createClerkSyncActivities(
       const userId = clerkUserId(metadataValue(session, USER_METADATA_KEYS));
 
       const paymentStatus = stringField(session, 'payment_status');
-      const { outcome, write } = await underOrganizationLock(ref.tenantId, organizationId, async () => {
-        // Keyed by customer, and a customer may check out for several organizations at once: the
-        // link has its own lock beside the organization's.
-        await withLock(deps.locks, `customer-link:${ref.tenantId}:${customerId}`, () =>
-          CustomerLink.updateOne(
-            { _id: businessKey(ref.tenantId, customerId) },
-            {
-              $set: {
-                tenantId: ref.tenantId,
-                stripeCustomerId: customerId,
-                organizationId,
-                userId,
-                stripeSubscriptionId: subscriptionId,
-                checkoutSessionId: stringField(session, 'id'),
-                eventId: event.id,
-                updatedAt: new Date(),
-              },
-            },
-            { upsert: true },
-          ),
-        );
-        const write = await writeStatus(ref, event, organizationId, {
-          stripeCustomerId: customerId,
-          stripeSubscriptionId: subscriptionId,
+      const { mirrored: outcome, write } = await deps.clerkLinks.recordCheckout(
+        {
+          tenantId: ref.tenantId,
+          event,
+          organizationId,
+          userId,
+          customerId,
+          subscriptionId,
+          checkoutSessionId: stringField(session, 'id'),
           status: paymentStatus && SETTLED_PAYMENT_STATUSES.has(paymentStatus) ? 'active' : 'inactive',
-          stripeStatus: null,
-        });
+        },
         // Even when a newer subscription event already set the status, the checkout is what makes
-        // the organization known: mirror the cache (which holds the newer status) to Clerk.
-        return { outcome: await mirrorToClerk(ref, organizationId, userId), write };
-      });
+        // the organization known: the store hands over the cache (which holds the newer status).
+        (cached) => mirrorToClerk(ref.tenantId, cached, userId),
+      );
       activityLog('checkout mirrored to Clerk', { eventId: event.id, organizationId, outcome, write });
       return result(outcome);
     },
 
     async syncClerkSubscription(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       const subscription = event.object;
       const subscriptionId = stringField(subscription, 'id');
       if (!subscriptionId) return result('not_subscription');
@@ -189,7 +115,15 @@ export function createClerkSyncActivities(
           ? 'active'
           : 'inactive';
 
-      const owner = await resolveOrganization(ref.tenantId, subscription);
+      const customerId = idField(subscription, 'customer');
+      const known = await deps.clerkLinks.resolveSubscriptionOwner({
+        tenantId: ref.tenantId,
+        subscriptionId,
+        customerId,
+        organizationId: clerkOrganizationId(metadataValue(subscription, ORGANIZATION_METADATA_KEYS)),
+      });
+      const userFromMetadata = clerkUserId(metadataValue(subscription, USER_METADATA_KEYS));
+      const owner = known && { ...known, userId: userFromMetadata ?? known.userId };
       if (!owner) {
         // Without Clerk there is nothing to wait for; with Clerk, dropping the update would leave
         // the organization's status wrong forever. Stripe does not order events, so the checkout
@@ -197,25 +131,22 @@ export function createClerkSyncActivities(
         if (!(await deps.clerkFor(ref.tenantId))) return result('clerk_not_configured');
         throw ApplicationFailure.create({
           type: 'OrganizationLinkPending',
-          message: `no Clerk organization known yet for subscription ${subscriptionId} (customer ${idField(subscription, 'customer')}): waiting for its checkout.session.completed or an organization_id in the subscription metadata`,
+          message: `no Clerk organization known yet for subscription ${subscriptionId} (customer ${customerId}): waiting for its checkout.session.completed or an organization_id in the subscription metadata`,
           nextRetryDelay: linkRetryDelay,
         });
       }
-      const outcome = await underOrganizationLock(ref.tenantId, owner.organizationId, async () => {
-        const write = await writeStatus(ref, event, owner.organizationId, {
-          stripeCustomerId: idField(subscription, 'customer'),
-          stripeSubscriptionId: subscriptionId,
-          status,
-          stripeStatus,
-        });
-        // A newer event already wrote (and mirrored) a later status: patching now would go backwards.
-        if (write === 'stale') return 'stale';
-        return mirrorToClerk(ref, owner.organizationId, owner.userId);
-      });
+      const { mirrored, write } = await deps.clerkLinks.recordSubscriptionStatus(
+        { tenantId: ref.tenantId, event, subscriptionId, customerId, status, stripeStatus },
+        owner,
+        (cached) => mirrorToClerk(ref.tenantId, cached, owner.userId),
+      );
+      // `stale`: a newer event already wrote (and mirrored) a later status, nothing was patched.
+      const outcome: Outcome = mirrored ?? 'stale';
       activityLog('subscription mirrored to Clerk', {
         eventId: event.id,
         organizationId: owner.organizationId,
         status,
+        write,
       });
       return result(outcome);
     },

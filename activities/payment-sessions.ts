@@ -1,7 +1,5 @@
-import type { BusinessModels, SessionStatus } from '../src/db/business-models';
-import type { EventLedger } from '../src/stores/event-store';
-import { writeTrackedRecord } from '../src/stores/tracked-record';
-import type { LockModel } from '../src/stores/locks';
+import type { PaymentSessionStore, SessionPayment, SessionStatus } from '../src/stores/payment-session-store';
+import type { EventStore } from '../src/stores/event-store';
 import type { BusinessActivities, BusinessResult } from './business-types';
 import {
   activityLog,
@@ -16,10 +14,9 @@ import {
 import type { EventRef } from './types';
 
 export interface PaymentSessionDeps {
-  ledger: EventLedger;
-  businessModels: BusinessModels;
-  /** `db.models.Lock`: one writer per record (FerretDB updates are not isolated, see object-lock.ts). */
-  locks: LockModel;
+  /** Where the event's verified payload is read. */
+  events: EventStore;
+  paymentSessions: PaymentSessionStore;
   /** `HOOKFLOW_SESSION_METADATA_KEY`; the built-in keys below are accepted as well. */
   sessionMetadataKey: string;
 }
@@ -38,28 +35,7 @@ type SessionOutcome = 'session_linked' | 'session_failed' | 'no_session' | 'stal
 export function createPaymentSessionActivities(
   deps: PaymentSessionDeps,
 ): Pick<BusinessActivities, 'linkPaymentSession' | 'failPaymentSession'> {
-  const { PaymentSession } = deps.businessModels;
   const keys = [...new Set([deps.sessionMetadataKey, ...BUILT_IN_SESSION_METADATA_KEYS])];
-
-  /** Session fields (newest event wins) and its history entry, under the session's lock. */
-  function writeSession(
-    ref: EventRef,
-    event: StoredEvent,
-    sessionId: string,
-    status: SessionStatus,
-    fields: Record<string, unknown>,
-  ) {
-    return writeTrackedRecord({
-      model: PaymentSession,
-      locks: deps.locks,
-      kind: 'payment-session',
-      tenantId: ref.tenantId,
-      id: sessionId,
-      event,
-      fields: { sessionId, ...fields, status },
-      stripeStatus: stringField(event.object, 'status'),
-    });
-  }
 
   /**
    * Records the session (when the metadata names one) and returns the transaction message, which is
@@ -70,12 +46,16 @@ export function createPaymentSessionActivities(
     event: StoredEvent,
     sessionId: string | null,
     status: SessionStatus,
-    fields: Record<string, unknown>,
+    fields: Omit<SessionPayment, 'sessionId' | 'stripeStatus'>,
     objectId: string,
   ): Promise<BusinessResult> {
     let outcome: SessionOutcome = 'no_session';
     if (sessionId) {
-      const write = await writeSession(ref, event, sessionId, status, fields);
+      const payment = { sessionId, ...fields, stripeStatus: stringField(event.object, 'status') };
+      const write =
+        status === 'succeeded'
+          ? await deps.paymentSessions.linkSession(ref.tenantId, event, payment)
+          : await deps.paymentSessions.markSessionFailed(ref.tenantId, event, payment);
       outcome = write === 'stale' ? 'stale' : status === 'succeeded' ? 'session_linked' : 'session_failed';
     }
     activityLog('payment session outcome', { eventId: event.id, sessionId, status, outcome });
@@ -93,7 +73,7 @@ export function createPaymentSessionActivities(
 
   return {
     async linkPaymentSession(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       // https://docs.stripe.com/api/charges/object
       const charge = event.object;
       const chargeId = stringField(charge, 'id') ?? '';
@@ -111,7 +91,7 @@ export function createPaymentSessionActivities(
     },
 
     async failPaymentSession(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.ledger, ref);
+      const event = await loadStoredEvent(deps.events, ref);
       // https://docs.stripe.com/api/payment_intents/object#payment_intent_object-last_payment_error
       const intent = event.object;
       const intentId = stringField(intent, 'id') ?? '';

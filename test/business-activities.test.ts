@@ -9,9 +9,12 @@ import { createBusinessActivities } from '../activities/business-activities';
 import type { BusinessActivities } from '../activities/business-types';
 import type { EventRef } from '../activities/types';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
-import { bindBusinessModels, createBusinessIndexes, type BusinessModels } from '../src/db/business-models';
 import { connectDatabase, type Database } from '../src/db/connection';
-import { EventLedger } from '../src/stores/event-store';
+import { bindBusinessModels, type BusinessModels } from '../src/stores/business-schemas';
+import { createCaseStore, type CaseStore } from '../src/stores/case-store';
+import { createClerkStore } from '../src/stores/clerk-store';
+import type { EventStore } from '../src/stores/event-store';
+import { createPaymentSessionStore, type PaymentSessionStore } from '../src/stores/payment-session-store';
 import { createLogger } from '../src/logger';
 import { createAdminApiRouter } from '../src/receiver/admin-api-router';
 import { errorHandler } from '../src/receiver/error-handler';
@@ -26,24 +29,30 @@ const CLERK_SECRET = 'sk_test_fake_clerk_secret';
 
 describe('business activities', () => {
   let db: Database;
+  /** Raw models, to assert what the stores wrote. */
   let models: BusinessModels;
-  let ledger: EventLedger;
+  let cases: CaseStore;
+  let paymentSessions: PaymentSessionStore;
+  let events: EventStore;
   let clerk: FakeClerk;
   let clerkFor: ClerkResolver;
   let activities: BusinessActivities;
 
   before(async () => {
     db = await connectDatabase(testStack().stack.mongoUrl(`hookflow_business_${randomBytes(4).toString('hex')}`));
+    cases = createCaseStore(db.connection);
+    paymentSessions = createPaymentSessionStore(db.connection);
+    const clerkLinks = createClerkStore(db.connection);
     models = bindBusinessModels(db.connection);
-    await createBusinessIndexes(models);
-    ledger = new EventLedger(db.models);
+    events = db.stores.events;
     clerk = await startFakeClerk();
     const client = createClerkClient({ secretKey: CLERK_SECRET, apiUrl: clerk.url });
     clerkFor = async () => client;
     activities = createBusinessActivities({
-      ledger,
-      businessModels: models,
-      locks: db.models.Lock,
+      events,
+      cases,
+      paymentSessions,
+      clerkLinks,
       clerkFor: (tenantId) => clerkFor(tenantId),
       sessionMetadataKey: 'shop_session',
     });
@@ -56,7 +65,7 @@ describe('business activities', () => {
   });
 
   async function store(event: StripeEventPayload): Promise<EventRef> {
-    await ledger.recordReceived({
+    await events.recordReceived({
       tenantId: TENANT,
       summary: summarizeEvent(event),
       rawBody: JSON.stringify(event),
@@ -212,6 +221,59 @@ describe('business activities', () => {
           },
         },
       ]);
+    });
+
+    it('finds the organization of a subscription by its subscription link alone, every lookup by _id', async () => {
+      const organizationId = uniqueId('org');
+      const ids = { customerId: uniqueId('cus'), subscriptionId: uniqueId('sub') };
+      // The organization is learnt from this first event's metadata; no checkout ever links the customer.
+      const named = subscriptionEvent('customer.subscription.updated', ids, 'active', 1_700_000_000, {
+        organization_id: organizationId,
+      });
+      assert.equal((await activities.syncClerkSubscription(await store(named))).outcome, 'clerk_synced');
+      const link = await models.SubscriptionLink.findOne({ _id: `${TENANT}:${ids.subscriptionId}` }).lean();
+      assert.equal(link?.organizationId, organizationId);
+      assert.equal(await models.CustomerLink.countDocuments({ stripeCustomerId: ids.customerId }), 0);
+      clerk.reset();
+
+      const unnamed = await store(subscriptionEvent('customer.subscription.updated', ids, 'past_due', 1_700_000_100));
+      const filters: Array<{ collection: string; method: string; filter: unknown }> = [];
+      const business = new Set(['clerk_customer_links', 'clerk_subscription_links', 'organization_subscriptions']);
+      const probe = (operation: { collectionName: string; method: string; params: unknown[] }) => {
+        if (business.has(operation.collectionName) && !operation.method.startsWith('insert')) {
+          filters.push({ collection: operation.collectionName, method: operation.method, filter: operation.params[0] });
+        }
+      };
+      db.connection.on('operation-start', probe);
+      const result = await activities
+        .syncClerkSubscription(unnamed)
+        .finally(() => db.connection.off('operation-start', probe));
+
+      assert.equal(result.outcome, 'clerk_synced');
+      assert.deepEqual(clerkCalls(), [
+        {
+          method: 'PATCH',
+          path: `/v1/organizations/${organizationId}/metadata`,
+          body: {
+            public_metadata: {
+              stripeCustomerId: ids.customerId,
+              stripeSubscriptionId: ids.subscriptionId,
+              subscriptionStatus: 'inactive',
+            },
+          },
+        },
+      ]);
+      assert.ok(
+        filters.some((found) => found.collection === 'clerk_subscription_links'),
+        'the subscription link was read',
+      );
+      for (const { collection, method, filter } of filters) {
+        // FerretDB's SQLite backend answers only an exact `{ _id: <string> }` filter from an index.
+        assert.deepEqual(Object.keys(filter as object), ['_id'], `${collection}.${method} by _id only`);
+        assert.equal(typeof (filter as { _id: unknown })._id, 'string', `${collection}.${method} by a string _id`);
+      }
+      const cached = await models.OrganizationSubscription.findOne({ _id: `${TENANT}:${organizationId}` }).lean();
+      assert.equal(cached?.status, 'inactive');
     });
 
     it('turns a Clerk 429 into a retryable failure with nextRetryDelay from Retry-After, and the retry succeeds', async () => {
@@ -505,7 +567,7 @@ describe('business activities', () => {
     before(async () => {
       const app = new Koa();
       app.use(errorHandler(createLogger('silent')));
-      const router = createAdminApiRouter({ models, adminToken: token });
+      const router = createAdminApiRouter({ cases, paymentSessions, adminToken: token });
       app.use(router.routes()).use(router.allowedMethods());
       server = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
@@ -544,7 +606,7 @@ describe('business activities', () => {
     it('is disabled with a clear 404 when no admin token is configured', async () => {
       const app = new Koa();
       app.use(errorHandler(createLogger('silent')));
-      const router = createAdminApiRouter({ models, adminToken: null });
+      const router = createAdminApiRouter({ cases, paymentSessions, adminToken: null });
       app.use(router.routes());
       const disabled = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => disabled.once('listening', resolve));

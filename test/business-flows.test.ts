@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { ProcessEventResult } from '../workflows/process-stripe-event';
-import { bindBusinessModels, type BusinessModels } from '../src/db/business-models';
-import { bindOutboundModels } from '../src/outbound/endpoint-model';
-import { createEndpointStore } from '../src/outbound/endpoint-store';
+import { bindBusinessModels, type BusinessModels } from '../src/stores/business-schemas';
+import { createEndpointStore } from '../src/stores/endpoint-store';
 import { parseAllowList } from '../src/outbound/ssrf-guard';
 import { createSecretBox } from '../src/tenants/secret-box';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
@@ -37,8 +36,7 @@ describe('business handlers, end to end from a signed delivery', () => {
       HOOKFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
     });
     business = bindBusinessModels(hookflow.db.connection);
-    const endpoints = createEndpointStore({
-      models: bindOutboundModels(hookflow.db.connection),
+    const endpoints = createEndpointStore(hookflow.db.connection, {
       allow: parseAllowList('127.0.0.1/32'),
       secrets: createSecretBox(hookflow.config.tenants.masterKey!),
     });

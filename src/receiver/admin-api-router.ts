@@ -1,11 +1,13 @@
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { businessKey, CASE_KINDS, CASE_STATUSES, type BusinessModels, type HistoryEntry } from '../db/business-models';
+import { CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus, type CaseStore } from '../stores/case-store';
+import type { PaymentSessionStore } from '../stores/payment-session-store';
 import { AppError } from '../errors';
 
 export interface AdminApiDeps {
-  models: BusinessModels;
+  cases: CaseStore;
+  paymentSessions: PaymentSessionStore;
   /** `HOOKFLOW_ADMIN_TOKEN`; null disables the API (every `/api/*` route answers 404 saying so). */
   adminToken: string | null;
 }
@@ -18,30 +20,29 @@ const MAX_LIMIT = 200;
  * each optionally narrowed with `?tenant=`. Bearer-token protected (RFC 6750).
  */
 export function createAdminApiRouter(deps: AdminApiDeps): Router {
-  const { Case, PaymentSession } = deps.models;
+  const { cases, paymentSessions } = deps;
   const router = new Router({ prefix: '/api' });
   router.use(requireAdminToken(deps.adminToken));
 
   router.get('/cases', async (ctx) => {
-    const filter: Record<string, unknown> = {
-      ...tenantFilter(ctx.query.tenant),
-      ...enumFilter('status', ctx.query.status, CASE_STATUSES),
-      ...enumFilter('kind', ctx.query.kind, CASE_KINDS),
-    };
-    const chargeId = single(ctx.query.chargeId);
-    if (chargeId) filter.chargeId = chargeId;
-    const cases = await Case.find(filter).sort({ openedAt: -1 }).limit(limitOf(ctx.query.limit)).lean();
-    ctx.body = { cases: cases.map(view) };
+    const found = await cases.listCases({
+      tenantId: single(ctx.query.tenant),
+      status: enumValue<CaseStatus>('status', ctx.query.status, CASE_STATUSES),
+      kind: enumValue<CaseKind>('kind', ctx.query.kind, CASE_KINDS),
+      chargeId: single(ctx.query.chargeId),
+      limit: limitOf(ctx.query.limit),
+    });
+    ctx.body = { cases: found.map(view) };
   });
 
   router.get('/cases/:id', async (ctx) => {
-    const found = await Case.findOne(recordFilter(ctx.query.tenant, 'caseId', ctx.params.id)).lean();
+    const found = await cases.getCase(ctx.params.id, single(ctx.query.tenant));
     if (!found) throw new AppError(404, 'case_not_found', `No case ${ctx.params.id}.`);
     ctx.body = { case: view(found) };
   });
 
   router.get('/sessions/:id', async (ctx) => {
-    const found = await PaymentSession.findOne(recordFilter(ctx.query.tenant, 'sessionId', ctx.params.id)).lean();
+    const found = await paymentSessions.getSession(ctx.params.id, single(ctx.query.tenant));
     if (!found) throw new AppError(404, 'session_not_found', `No payment session ${ctx.params.id}.`);
     ctx.body = { session: view(found) };
   });
@@ -78,24 +79,17 @@ function single(value: string | string[] | undefined): string | undefined {
   return first && first.length > 0 ? first : undefined;
 }
 
-/** With a tenant the record is addressed by `_id` (no collection scan on FerretDB); without, by its id. */
-function recordFilter(tenant: string | string[] | undefined, field: string, id: string): Record<string, string> {
-  const tenantId = single(tenant);
-  return tenantId ? { _id: businessKey(tenantId, id) } : { [field]: id };
-}
-
-function tenantFilter(value: string | string[] | undefined): { tenantId?: string } {
-  const tenantId = single(value);
-  return tenantId ? { tenantId } : {};
-}
-
-function enumFilter(name: string, value: string | string[] | undefined, allowed: readonly string[]) {
+function enumValue<T extends string>(
+  name: string,
+  value: string | string[] | undefined,
+  allowed: readonly T[],
+): T | undefined {
   const wanted = single(value);
-  if (wanted === undefined) return {};
-  if (!allowed.includes(wanted)) {
+  if (wanted === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(wanted)) {
     throw new AppError(400, 'bad_request', `${name} must be one of ${allowed.join(', ')}.`);
   }
-  return { [name]: wanted };
+  return wanted as T;
 }
 
 function limitOf(value: string | string[] | undefined): number {
@@ -106,6 +100,11 @@ function limitOf(value: string | string[] | undefined): number {
     throw new AppError(400, 'bad_request', `limit must be an integer from 1 to ${MAX_LIMIT}.`);
   }
   return limit;
+}
+
+interface HistoryEntry {
+  eventId: string;
+  created: number;
 }
 
 /** The stored record without Mongo's `_id`, history in Stripe's event order. */

@@ -1,59 +1,69 @@
 import type { Model } from 'mongoose';
-import { businessKey, type HistoryEntry } from '../db/business-models';
+import { businessKey, type HistoryEntry } from './business-schemas';
 import { withLock, type LockModel } from './locks';
-import { writeIfNotOlder } from './watermark';
+import { compareWatermark, watermarkedFields, type Watermarked, type WriteOutcome } from './watermark';
 
-/**
- * Appends `entry` to the record's `history` unless that event is already there: activities run at
- * least once, and a retry or re-run must not add a second entry. Call it under the record's lock
- * (object-lock.ts). The check is done here rather than as a `'history.eventId': { $ne }` filter:
- * FerretDB 1.24 matched that filter even when the entry existed (measured in
- * test/business-activities.test.ts), and it applies updates without isolation anyway.
- */
-export async function appendHistoryOnce(
-  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by cases and sessions
-  key: Record<string, unknown>,
-  entry: HistoryEntry,
-): Promise<boolean> {
-  const current = await model.findOne(key).select({ history: 1 }).lean<{ history?: HistoryEntry[] }>();
-  if (!current || current.history?.some((existing) => existing.eventId === entry.eventId)) return false;
-  await model.updateOne(key, { $push: { history: entry } });
-  return true;
+/** The Stripe event a business record write comes from: its watermark and history entry. */
+export interface RecordEvent {
+  id: string;
+  type: string;
+  /** `event.created`, Unix seconds. */
+  created: number;
+  livemode: boolean;
 }
 
 export interface TrackedRecordWrite {
-  model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by cases and sessions
-  locks: LockModel;
   /** `case`, `payment-session`: names the lock. */
   kind: string;
   tenantId: string;
   /** The record's natural id (case id, session id); with the tenant it makes `_id`. */
   id: string;
-  event: { id: string; type: string; created: number; livemode: boolean };
+  event: RecordEvent;
   fields: Record<string, unknown>;
+  /** The Stripe object's status, kept in the history entry. */
   stripeStatus: string | null;
 }
 
 /**
- * A business record that follows the newest Stripe event and remembers every event that touched
- * it: under the record's lock, the watermark-guarded write, then the history entry (once per event).
+ * Store internal shared by the case and payment-session stores: a business record that follows the
+ * newest Stripe event and remembers every event that touched it.
+ *
+ * Under the record's lock (FerretDB applies updates without isolation), one read of the watermark and
+ * the history, then at most one write: the fields when the event is not older than the row
+ * (watermark.ts), and the history entry unless that event is already there — activities run at least
+ * once, and a retry or re-run must not add a second entry. The history check is done on the row read
+ * rather than as a `'history.eventId': { $ne }` filter: FerretDB 1.24 matched that filter even when
+ * the entry existed (measured in test/business-activities.test.ts).
  */
-export async function writeTrackedRecord(input: TrackedRecordWrite) {
-  const { model, event, tenantId } = input;
+export async function writeTrackedRecord(
+  model: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- shared by cases and sessions
+  locks: LockModel,
+  input: TrackedRecordWrite,
+): Promise<WriteOutcome> {
+  const { event, tenantId } = input;
   const key = { _id: businessKey(tenantId, input.id) };
-  return withLock(input.locks, `${input.kind}:${tenantId}:${input.id}`, async () => {
-    const write = await writeIfNotOlder(
-      model,
-      key,
-      { created: event.created, eventId: event.id },
-      { tenantId, ...input.fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() },
-    );
-    await appendHistoryOnce(model, key, {
-      eventId: event.id,
-      type: event.type,
-      created: event.created,
-      stripeStatus: input.stripeStatus,
-    });
-    return write;
+  const mark = { created: event.created, eventId: event.id };
+  const entry: HistoryEntry = {
+    eventId: event.id,
+    type: event.type,
+    created: event.created,
+    stripeStatus: input.stripeStatus,
+  };
+  const doc = { tenantId, ...input.fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() };
+  return withLock(locks, `${input.kind}:${tenantId}:${input.id}`, async () => {
+    const previous = await model
+      .findOne(key)
+      .select({ watermarkCreated: 1, watermarkEventId: 1, history: 1 })
+      .lean<Watermarked & { history?: HistoryEntry[] }>();
+    const outcome = compareWatermark(previous, mark);
+    if (previous === null) {
+      await model.create({ ...key, ...watermarkedFields(doc, mark, outcome), history: [entry] });
+      return outcome;
+    }
+    const update: Record<string, unknown> = {};
+    if (outcome !== 'stale') update.$set = watermarkedFields(doc, mark, outcome);
+    if (!previous.history?.some((existing) => existing.eventId === event.id)) update.$push = { history: entry };
+    if (Object.keys(update).length > 0) await model.updateOne(key, update);
+    return outcome;
   });
 }
