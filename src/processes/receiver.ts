@@ -1,8 +1,6 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db/connection';
-import { bindBusinessModels } from '../db/business-models';
-import { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
 import type { TenantResolver } from '../receiver/tenants';
@@ -24,7 +22,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
   let temporal: TemporalClient;
   let resolveTenant: TenantResolver;
   try {
-    resolveTenant = await createReceiverTenantResolver(config, db.connection, log);
+    resolveTenant = await createReceiverTenantResolver(config, db.stores.tenants, log);
     temporal = await connectTemporal(config.temporal);
   } catch (error) {
     await db.close();
@@ -33,16 +31,20 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
   if (config.stripe.webhookSecrets.length === 0 && !config.tenants.masterKey) {
     log.warn('STRIPE_WEBHOOK_SECRET is empty: every delivery will be refused until it is set');
   }
-  const app = createApp({
+  const { app, drainStarts } = createApp({
     log,
-    ledger: new EventLedger(db.models),
+    events: db.stores.events,
     resolveTenant,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
     bodyLimitBytes: config.http.bodyLimitBytes,
-    startWaitMs: config.http.startWaitMs,
+    intake: config.intake,
     toleranceSeconds: config.stripe.toleranceSeconds,
-    adminApi: { models: bindBusinessModels(db.connection), adminToken: config.adminToken },
+    adminApi: {
+      cases: db.stores.cases,
+      paymentSessions: db.stores.paymentSessions,
+      adminToken: config.adminToken,
+    },
   });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
@@ -56,6 +58,9 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     url,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Acknowledged events whose start is still queued: a few seconds to start them; whatever is
+      // left stays in the inbox and the worker's reconciler starts it.
+      await drainStarts(5_000);
       await temporal.close();
       await db.close();
     },

@@ -1,7 +1,6 @@
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { Config } from '../config';
 import { connectDatabase } from '../db/connection';
-import { EventLedger } from '../stores/event-store';
 import type { Logger } from '../logger';
 import { connectTemporal } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';
@@ -9,8 +8,7 @@ import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
 import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
-import { bindBusinessModels, createBusinessIndexes } from '../db/business-models';
-import { openTenantStore } from '../tenants/open-tenants';
+import { openStores, storeOptionsFromConfig } from '../stores';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -25,23 +23,21 @@ export async function startWorker(
   workflowBundle?: WorkflowBundle,
 ): Promise<RunningWorker> {
   const db = await connectDatabase(config.mongoUrl);
-  const ledger = new EventLedger(db.models);
   const temporal = await connectTemporal(config.temporal);
-  const businessModels = bindBusinessModels(db.connection);
-  await createBusinessIndexes(businessModels);
-  const tenants = config.tenants.masterKey ? await openTenantStore(db.connection, config) : null;
+  // The stores that seal or open secrets, opened with the master key and allow list from config.
+  const { endpoints, messages, tenants } = openStores(db.connection, storeOptionsFromConfig(config)).stores;
   const worker = await createHookflowWorker(
     config.temporal,
     {
-      models: db.models,
-      ledger,
+      stores: db.stores,
       state: config.state,
-      outbound: await buildOutboundDeps(config, db.connection, temporal.client, log),
+      outbound: buildOutboundDeps(config, { endpoints, messages }, temporal.client, log),
       business: {
-        ledger,
-        businessModels,
-        locks: db.models.Lock,
-        clerkFor: tenants
+        events: db.stores.events,
+        cases: db.stores.cases,
+        paymentSessions: db.stores.paymentSessions,
+        clerkLinks: db.stores.clerkLinks,
+        clerkFor: config.tenants.masterKey
           ? createTenantClerkResolver(config.clerk, (tenantId) => tenants.clerkSettings(tenantId))
           : createGlobalClerkResolver(config.clerk),
         sessionMetadataKey: config.sessions.metadataKey,
@@ -50,11 +46,10 @@ export async function startWorker(
     { workflowBundle, clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk) },
   );
   const reconciler = createReconciler({
-    ledger,
+    events: db.stores.events,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     log,
     afterSeconds: config.reconciler.afterSeconds,
-    stalledAfterSeconds: config.reconciler.stalledAfterSeconds,
     intervalSeconds: config.reconciler.intervalSeconds,
   });
   reconciler.start();
