@@ -170,6 +170,8 @@ export class EventGenerator {
   private readonly templates = EVENT_MIX.map(buildTemplate);
   private readonly sequence = weightedSequence();
   private position = 0;
+  /** Events built so far (autocannon builds one per request it writes). */
+  generated = 0;
   readonly counts: Record<string, number> = {};
   /** `_id`s of every event generated (and of its object_state row), when tracking is on. */
   readonly eventKeys: string[] = [];
@@ -194,6 +196,7 @@ export class EventGenerator {
       body += index % 2 === 1 ? values[part]! : part;
     }
     this.counts[spec.type] = (this.counts[spec.type] ?? 0) + 1;
+    this.generated++;
     const keys = {
       eventKey: eventKey(TENANT, eventId),
       objectStateKey: objectStateKey(TENANT, spec.type.split('.')[0]!, objectId),

@@ -53,6 +53,7 @@ export function connectionsForRate(rate: number): number {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const { generator } = options;
   const path = new URL(options.url).pathname;
+  const generatedBefore = generator.generated;
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -87,7 +88,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     offered_rate: options.rate ?? null,
     connections: result.connections,
     duration_s: round(duration, 2),
-    sent: result.requests.sent,
+    // autocannon's own `requests.sent` over-counts under overallRate; every request written was built by
+    // the generator first (with `amount`, exactly one per request; with `duration`, at most one more per connection).
+    sent: generator.generated - generatedBefore,
     responses,
     '2xx': result['2xx'],
     non2xx: result.non2xx,

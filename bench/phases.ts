@@ -66,6 +66,11 @@ function stackPids(stack: BenchStack, hookflow: HookflowProcesses | null): Recor
   return pids;
 }
 
+function coresBusy(cpu: Record<string, number>, seconds: number): number {
+  const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
+  return round(total / 1000 / Math.max(0.001, seconds), 2);
+}
+
 function perEvent(cpu: Record<string, number>, events: number): Record<string, number> {
   return Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, events > 0 ? round(ms / events, 2) : 0]));
 }
@@ -211,6 +216,8 @@ export interface E2eResult {
   events_per_s: number;
   cpu_ms: Record<string, number>;
   cpu_ms_per_event: Record<string, number>;
+  /** CPU of all measured processes together ÷ wall time: how many cores were busy on average. */
+  cores_busy: number;
 }
 
 export async function ceilingAndE2ePhase(
@@ -307,6 +314,7 @@ async function e2eRun(plan: Plan, stack: BenchStack, hookflow: HookflowProcesses
       events_per_s: round(done / completion.seconds),
       cpu_ms: cpu,
       cpu_ms_per_event: perEvent(cpu, done),
+      cores_busy: coresBusy(cpu, completion.seconds),
     };
     progress(
       `e2e: ${completion.processed} processed, ${completion.failed} failed in ${result.completion.seconds} s → ${result.events_per_s} events/s${completion.timed_out ? ' (TIMED OUT)' : ''}`,
@@ -327,6 +335,7 @@ export interface GrowthWindow {
   completion: CompletionResult;
   events_per_s: number;
   cpu_ms_per_event: Record<string, number>;
+  cores_busy: number;
   probe: ProbeResult;
 }
 
@@ -381,6 +390,7 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
           completion: { ...completion, seconds: round(completion.seconds, 2) },
           events_per_s: round(done / completion.seconds),
           cpu_ms_per_event: perEvent(cpu, done),
+          cores_busy: coresBusy(cpu, completion.seconds),
           probe,
         };
       };
@@ -423,6 +433,7 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
 // --- burst ----------------------------------------------------------------------------------------
 
 export interface BurstResult {
+  planned: number;
   sent: number;
   acked: number;
   processed: number;
@@ -431,6 +442,7 @@ export interface BurstResult {
   completion: CompletionResult;
   drain_events_per_s: number;
   cpu_ms_per_event: Record<string, number>;
+  cores_busy: number;
   peaks: Peaks;
 }
 
@@ -467,6 +479,7 @@ export async function burstPhase(plan: Plan): Promise<BurstResult> {
         `burst: ${completion.processed} processed, ${completion.failed} failed after ${round(completion.seconds)} s${completion.timed_out ? ' (TIMED OUT)' : ''}`,
       );
       return {
+        planned: events,
         sent: load.sent,
         acked: load['2xx'],
         processed: completion.processed,
@@ -475,6 +488,7 @@ export async function burstPhase(plan: Plan): Promise<BurstResult> {
         completion: { ...completion, seconds: round(completion.seconds, 2) },
         drain_events_per_s: round(done / completion.seconds),
         cpu_ms_per_event: perEvent(cpu, done),
+        cores_busy: coresBusy(cpu, completion.seconds),
       };
     } finally {
       await watch.close();

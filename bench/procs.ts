@@ -286,25 +286,31 @@ export class MemorySampler {
   }
 }
 
-/** CPU milliseconds each named process used between `start()` and `stop()`. */
+/**
+ * CPU milliseconds each named process (with its descendants) used between `start()` and `stop()`.
+ * This process itself is counted alone: its descendants are the stack and hookflow.
+ */
 export class CpuMeter {
   private readonly before = new Map<string, number>();
 
   constructor(private readonly pids: Record<string, number>) {}
 
   start(): this {
-    const children = childMap();
-    for (const [name, pid] of Object.entries(this.pids)) this.before.set(name, cpuMs(pid, children));
+    for (const [name, ms] of Object.entries(this.read())) this.before.set(name, ms);
     return this;
   }
 
   stop(): Record<string, number> {
-    const children = childMap();
     return Object.fromEntries(
-      Object.entries(this.pids).map(([name, pid]) => [
-        name,
-        Math.round(cpuMs(pid, children) - (this.before.get(name) ?? 0)),
-      ]),
+      Object.entries(this.read()).map(([name, ms]) => [name, Math.round(ms - (this.before.get(name) ?? 0))]),
+    );
+  }
+
+  private read(): Record<string, number> {
+    const children = childMap();
+    const noChildren: ChildMap = new Map();
+    return Object.fromEntries(
+      Object.entries(this.pids).map(([name, pid]) => [name, cpuMs(pid, pid === process.pid ? noChildren : children)]),
     );
   }
 }

@@ -104,9 +104,9 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   if (burst) {
-    const target = burst.load.offered_rate ? Math.round(burst.load.sent) : 0;
+    const target = burst.planned;
     push(
-      `| burst ${fmt(burst.sent, 0)} events at ${fmt(burst.load.offered_rate, 0)}/s: sent / acked / processed | ${fmt(burst.sent, 0)} / ${fmt(burst.acked, 0)} / ${fmt(burst.processed, 0)}${burst.failed ? ` (+${burst.failed} failed)` : ''} | ${fmt(target, 0)} / ${fmt(target, 0)} / ${fmt(target, 0)} | ${met(burst.acked === burst.sent && burst.processed === burst.sent && !burst.completion.timed_out)} |`,
+      `| burst ${fmt(burst.planned, 0)} events at ${fmt(burst.load.offered_rate, 0)}/s: sent / acked / processed | ${fmt(burst.sent, 0)} / ${fmt(burst.acked, 0)} / ${fmt(burst.processed, 0)}${burst.failed ? ` (+${burst.failed} failed)` : ''} | ${fmt(target, 0)} / ${fmt(target, 0)} / ${fmt(target, 0)} | ${met(burst.sent === target && burst.acked === target && burst.processed === target && !burst.completion.timed_out)} |`,
     );
   }
   push(
@@ -171,7 +171,11 @@ export function renderMarkdown(report: BenchReport): string {
         `${e2e.ratio_to_ceiling !== null ? ` (${fmt(e2e.ratio_to_ceiling, 2)} × the ceiling)` : ''}${e2e.completion.timed_out ? ' — TIMED OUT' : ''}.`,
       '',
     );
-    push('CPU per event over the phase (utime + stime from /proc):', '');
+    push(
+      `CPU per event over the phase (utime + stime from /proc; the benchmark process without its children). ` +
+        `All of them together kept ${fmt(e2e.cores_busy, 2)} of ${String(report.machine.cores)} cores busy on average.`,
+      '',
+    );
     push('| process | CPU ms per event |', '|---|---|');
     for (const [name, value] of Object.entries(e2e.cpu_ms_per_event))
       push(`| ${processName(name)} | ${fmt(value, 2)} |`);
@@ -189,13 +193,13 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     push(
-      '| window | events stored | events/s | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| window | events stored | events/s | cores busy | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
+      '|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const window of growth.windows) {
       const p = window.probe;
       push(
-        `| ${window.label} | ${fmt(window.stored_before, 0)} → ${fmt(window.stored_after, 0)} | ${fmt(window.events_per_s)} | ${fmt(window.cpu_ms_per_event.worker, 2)} | ${fmt(window.cpu_ms_per_event.ferretdb, 2)} | ${pair(p.stripe_events.findOne)} | ${pair(p.stripe_events.updateOne)} | ${pair(p.object_state.findOne)} | ${pair(p.object_state.updateOne)} |`,
+        `| ${window.label} | ${fmt(window.stored_before, 0)} → ${fmt(window.stored_after, 0)} | ${fmt(window.events_per_s)} | ${fmt(window.cores_busy, 2)} | ${fmt(window.cpu_ms_per_event.worker, 2)} | ${fmt(window.cpu_ms_per_event.ferretdb, 2)} | ${pair(p.stripe_events.findOne)} | ${pair(p.stripe_events.updateOne)} | ${pair(p.object_state.findOne)} | ${pair(p.object_state.updateOne)} |`,
       );
     }
     push('', `Slowdown (window 1 rate ÷ window 2 rate): **${fmt(growth.slowdown, 2)}**.`, '');
@@ -206,7 +210,8 @@ export function renderMarkdown(report: BenchReport): string {
     push(
       `${fmt(burst.sent, 0)} events at ${fmt(burst.load.offered_rate, 0)}/s offered (open model, ${burst.load.connections} connections), ` +
         `worker running: ${loadSummary(burst.load)}. ${fmt(burst.processed, 0)} processed and ${fmt(burst.failed, 0)} failed ` +
-        `${fmt(burst.completion.seconds, 1)} s after the first send (drain ${fmt(burst.drain_events_per_s)} events/s)` +
+        `${fmt(burst.completion.seconds, 1)} s after the first send (drain ${fmt(burst.drain_events_per_s)} events/s, ` +
+        `${fmt(burst.cores_busy, 2)} cores busy on average)` +
         `${burst.completion.timed_out ? ' — TIMED OUT before all were processed' : ''}.`,
       '',
     );
