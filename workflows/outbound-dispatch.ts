@@ -1,7 +1,9 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyLocalActivities } from '@temporalio/workflow';
 import type { OutboundActivities, OutboundDispatchInput, OutboundMessageRef } from '../activities/types';
 
-const { prepareOutboundMessages, enqueueOutboundMessage } = proxyActivities<OutboundActivities>({
+// Local activities: storing a message and a signal-with-start are short, and as markers they cost
+// the event's workflow no scheduled tasks or extra history events (see bench/cost-probe.ts).
+const { prepareOutboundMessages, enqueueOutboundMessage } = proxyLocalActivities<OutboundActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });

@@ -38,7 +38,9 @@ const { recordEventOutcome: recordFailureOutcome } = proxyLocalActivities<EventA
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
-const business = proxyActivities<BusinessActivities>({ startToCloseTimeout: '1 minute', retry: DATABASE_RETRY });
+// Cases and payment sessions touch only the database: local activities too (a marker instead of
+// three history events and a task-queue round trip each).
+const business = proxyLocalActivities<BusinessActivities>({ startToCloseTimeout: '1 minute', retry: DATABASE_RETRY });
 
 export interface ProcessEventResult extends ProcessResult {
   business: BusinessResult | null;
