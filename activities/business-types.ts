@@ -1,5 +1,5 @@
 /** Contracts of the business activities (design: "Business handlers"); workflows import this file for types only. */
-import type { EventRef } from './types';
+import type { EventRef } from '../src/contracts';
 
 /**
  * A message for the merchant's outbound webhooks. `objectId` is the Stripe object (or, for

@@ -1,6 +1,6 @@
 import { loadConfig, type Config } from '../config';
 import { connectDatabase } from '../db/connection';
-import { openStores, storeOptionsFromConfig, type Stores } from '../stores';
+import { storeOptionsFromConfig, type Stores } from '../stores';
 
 export interface StoreCommandIo {
   /** Environment to load the config from; tests pass their own. */
@@ -31,9 +31,9 @@ export function storeCommandRunner<Store>(spec: StoreCommandSpec<Store>, io: Sto
     async withStore(run: (store: Store) => Promise<void>): Promise<void> {
       const config = loadConfig(io.env ?? process.env);
       spec.precheck?.(config);
-      const db = await connectDatabase(config.mongoUrl);
+      const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
       try {
-        await run(spec.store(openStores(db.connection, storeOptionsFromConfig(config)).stores));
+        await run(spec.store(db.stores));
       } catch (error) {
         if (!spec.userErrors.some((type) => error instanceof type)) throw error;
         writeError(`hookflow ${spec.name}: ${(error as Error).message}\n`);

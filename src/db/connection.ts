@@ -1,5 +1,5 @@
 import mongoose, { type Connection } from 'mongoose';
-import { ensureStoreIndexes, openStores, type Stores } from '../stores';
+import { ensureStoreIndexes, openStores, type StoreOptions, type Stores } from '../stores';
 import type { Models } from '../stores/event-models';
 
 export interface Database {
@@ -13,9 +13,11 @@ export interface Database {
 
 /**
  * Opens a dedicated connection, binds the stores and builds their indexes. autoIndex is off so
- * index creation is one awaited step, not a race with the first write.
+ * index creation is one awaited step, not a race with the first write. Processes pass
+ * `storeOptionsFromConfig(config)` (master key, outbound allow list); tests and tools that only
+ * read may leave it out.
  */
-export async function connectDatabase(url: string): Promise<Database> {
+export async function connectDatabase(url: string, options: StoreOptions = {}): Promise<Database> {
   const connection = mongoose.createConnection(url, {
     autoIndex: false,
     autoCreate: true,
@@ -27,7 +29,7 @@ export async function connectDatabase(url: string): Promise<Database> {
     retryWrites: false,
   });
   await connection.asPromise();
-  const { stores, models } = openStores(connection);
+  const { stores, models } = openStores(connection, options);
   await ensureStoreIndexes(connection);
   return {
     connection,

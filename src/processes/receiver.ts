@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db/connection';
+import { storeOptionsFromConfig } from '../stores';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
 import type { TenantResolver } from '../receiver/tenants';
@@ -18,7 +19,7 @@ export interface RunningReceiver {
  * finish, then closes its connections.
  */
 export async function startReceiver(config: Config, log: Logger): Promise<RunningReceiver> {
-  const db: Database = await connectDatabase(config.mongoUrl);
+  const db: Database = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
   let temporal: TemporalClient;
   let resolveTenant: TenantResolver;
   try {

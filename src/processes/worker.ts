@@ -8,7 +8,7 @@ import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
 import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
-import { openStores, storeOptionsFromConfig } from '../stores';
+import { storeOptionsFromConfig } from '../stores';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -22,10 +22,9 @@ export async function startWorker(
   log: Logger,
   workflowBundle?: WorkflowBundle,
 ): Promise<RunningWorker> {
-  const db = await connectDatabase(config.mongoUrl);
+  const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
   const temporal = await connectTemporal(config.temporal);
-  // The stores that seal or open secrets, opened with the master key and allow list from config.
-  const { endpoints, messages, tenants } = openStores(db.connection, storeOptionsFromConfig(config)).stores;
+  const { endpoints, messages, tenants } = db.stores;
   const worker = await createHookflowWorker(
     config.temporal,
     {
