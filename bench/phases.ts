@@ -471,7 +471,7 @@ export async function burstPhase(plan: Plan): Promise<BurstResult> {
         expected: load['2xx'],
         before,
         startedAt,
-        timeoutMs: plan.outcomeTimeoutMs,
+        timeoutMs: plan.burst.timeoutMs,
       });
       const cpu = meter.stop();
       const done = completion.processed + completion.failed;

@@ -14,8 +14,8 @@ export interface Plan {
   ceiling: { workflows: number; concurrency: number };
   e2e: { events: number; connections: number };
   growth: { windowEvents: number; prefillTo: number; probeOps: number; connections: number };
-  burst: { events: number; rate: number };
-  /** Bound on every wait for outcomes (each e2e / growth window / burst). */
+  burst: { events: number; rate: number; timeoutMs: number };
+  /** Bound on each wait for outcomes (e2e, each growth window). */
   outcomeTimeoutMs: number;
 }
 
@@ -32,8 +32,8 @@ export const FULL_PLAN: Plan = {
   ceiling: { workflows: 2000, concurrency: 50 },
   e2e: { events: 5000, connections: 20 },
   growth: { windowEvents: 10_000, prefillTo: 90_000, probeOps: 200, connections: 20 },
-  burst: { events: 10_000, rate: 1000 },
-  outcomeTimeoutMs: 20 * 60_000,
+  burst: { events: 10_000, rate: 1000, timeoutMs: 20 * 60_000 },
+  outcomeTimeoutMs: 30 * 60_000,
 };
 
 export const QUICK_PLAN: Plan = {
@@ -49,7 +49,7 @@ export const QUICK_PLAN: Plan = {
   ceiling: { workflows: 200, concurrency: 50 },
   e2e: { events: 300, connections: 20 },
   growth: { windowEvents: 300, prefillTo: 3000, probeOps: 50, connections: 20 },
-  burst: { events: 1000, rate: 1000 },
+  burst: { events: 1000, rate: 1000, timeoutMs: 5 * 60_000 },
   outcomeTimeoutMs: 5 * 60_000,
 };
 
