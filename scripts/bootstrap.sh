@@ -77,3 +77,5 @@ fi
 # --- TypeScript --------------------------------------------------------------------------------
 # Incremental: a restart with nothing changed compiles nothing (tsconfig: incremental, buildinfo in dist/).
 npx tsc -p tsconfig.json
+# Workflow code bundled once here rather than by webpack in every worker start (skipped when fresh).
+node dist/src/worker/workflow-bundle.js

@@ -1,4 +1,4 @@
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../config';
 import { connectDatabase } from '../db/connection';
 import type { Logger } from '../logger';
@@ -20,7 +20,7 @@ export interface RunningWorker {
 export async function startWorker(
   config: Config,
   log: Logger,
-  workflowBundle?: WorkflowBundle,
+  workflowBundle?: WorkflowBundleOption,
 ): Promise<RunningWorker> {
   const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
   const temporal = await connectTemporal(config.temporal);

@@ -1,7 +1,8 @@
-import { NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
 import { CLERK_HANDLERS, clerkTaskQueue } from '../contracts';
 import type { Config } from '../config';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface HookflowWorker {
   workers: Worker[];
@@ -12,7 +13,7 @@ export interface HookflowWorker {
 
 export interface WorkerOptions {
   /** Tests hand over one pre-built bundle; processes let the SDK bundle `workflows/` on start. */
-  workflowBundle?: WorkflowBundle;
+  workflowBundle?: WorkflowBundleOption;
   /** Task-queue-wide limit for Clerk activities (Temporal enforces it across all workers). */
   clerkActivitiesPerSecond?: number;
 }
@@ -35,9 +36,7 @@ export async function createHookflowWorker(
       ...base,
       taskQueue: config.taskQueue,
       activities,
-      ...(options.workflowBundle
-        ? { workflowBundle: options.workflowBundle }
-        : { workflowsPath: require.resolve('../../workflows') }),
+      ...workflowCode(options.workflowBundle),
     }),
   ];
   if (deps.business) {
@@ -68,4 +67,10 @@ export async function createHookflowWorker(
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     },
   };
+}
+
+/** A bundle handed over (tests), else the prebuilt one (workflow-bundle.ts), else bundle at start. */
+function workflowCode(handed: WorkflowBundleOption | undefined) {
+  const bundle = handed ?? prebuiltWorkflowBundle();
+  return bundle ? { workflowBundle: bundle } : { workflowsPath: require.resolve('../../workflows') };
 }

@@ -1,9 +1,10 @@
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack, type LocalStack } from '../../src/stack/local-stack';
 import { freePort } from '../../src/stack/ports';
+import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
 
 /**
  * One real stack for the whole run (Temporal dev server + FerretDB), on free ports and in a
@@ -12,7 +13,7 @@ import { freePort } from '../../src/stack/ports';
  */
 export interface TestStack {
   stack: LocalStack;
-  workflowBundle: WorkflowBundle;
+  workflowBundle: WorkflowBundleOption;
 }
 
 let current: TestStack | undefined;
@@ -30,7 +31,8 @@ export async function mochaGlobalSetup(): Promise<void> {
   const started = Date.now();
   const [stack, workflowBundle] = await Promise.all([
     startTestStack(dataDir),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
+    prebuiltWorkflowBundle() ??
+      bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger }),
   ]);
   current = { stack, workflowBundle };
   process.stdout.write(`  test stack up in ${Date.now() - started} ms (Temporal ${stack.temporalAddress})\n`);
