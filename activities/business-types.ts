@@ -1,5 +1,5 @@
 /** Contracts of the business activities (design: "Business handlers"); workflows import this file for types only. */
-import type { EventRef } from '../src/contracts';
+import type { EventRef, HookflowOutcomeValue } from '../src/contracts';
 
 /**
  * A message for the merchant's outbound webhooks. `objectId` is the Stripe object (or, for
@@ -24,7 +24,7 @@ export interface OutboundMessage {
  * returns the same messages and the delivery layer's stable ids deduplicate them.
  */
 export interface BusinessResult {
-  outcome: string;
+  outcome: HookflowOutcomeValue;
   outbound: OutboundMessage[];
 }
 

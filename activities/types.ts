@@ -1,5 +1,5 @@
 /** Contracts between workflows and activities; workflows import this file for types only. */
-import type { EventRef, StateOutcome } from '../src/contracts';
+import type { EventRef, HookflowOutcomeValue, StateOutcome } from '../src/contracts';
 
 export type { EventRef, StateOutcome } from '../src/contracts';
 
@@ -20,7 +20,7 @@ export interface ProcessResult {
 
 export interface EventOutcome extends EventRef {
   status: 'processed' | 'failed';
-  outcome: string;
+  outcome: HookflowOutcomeValue;
   error: string | null;
 }
 
