@@ -128,6 +128,9 @@ const envSchema = z.object({
     .default(24 * 60 * 60),
 });
 
+/** Every environment variable `loadConfig` reads; the README's table and `.env.example` are checked against it. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 export interface Config {
   env: 'development' | 'test' | 'production';
   http: { host: string; port: number; bodyLimitBytes: number };
