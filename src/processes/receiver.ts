@@ -4,6 +4,7 @@ import { connectDatabase, type Database } from '../db/connection';
 import { storeOptionsFromConfig } from '../stores';
 import type { Logger } from '../logger';
 import { createApp } from '../receiver/app';
+import { answerClientError } from '../receiver/error-handler';
 import type { TenantResolver } from '../receiver/tenants';
 import { connectTemporal, type TemporalClient } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';
@@ -51,6 +52,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
     listening.once('error', reject);
   });
+  server.on('clientError', answerClientError);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host}:${port}`;

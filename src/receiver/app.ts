@@ -19,6 +19,8 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** How long a delivery retries a transient store error before answering 503 (default 2 s). */
+  storeRetryBudgetMs?: number;
   /** Group commit and start queue settings (config.intake). */
   intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
@@ -51,7 +53,12 @@ export function createApp(deps: AppDeps): ReceiverApp {
     intakeWaiting: () => intake.waiting(),
   });
   app.use(errorHandler(deps.log));
-  const webhooks = createStripeWebhookRouter({ ...deps, intake, metrics });
+  const webhooks = createStripeWebhookRouter({
+    ...deps,
+    intake,
+    metrics,
+    storeRetryBudgetMs: deps.storeRetryBudgetMs ?? 2_000,
+  });
   const health = createHealthRouter(deps.readiness, metrics.registry, deps.log, () => ({
     backlog: starter.backlog(),
     inFlight: starter.inFlight(),

@@ -6,6 +6,8 @@ import { summarizeEvent } from '../stripe/event-summary';
 import { verifyStripeDelivery } from '../stripe/verify-delivery';
 import { eventWorkflowId } from '../contracts';
 import type { EventIntake } from './event-intake';
+import type { ReceivedEvent, RecordedEvent } from '../stores/event-store';
+import { checkEventLimits } from '../stripe/event-limits';
 import { VERSION } from '../version';
 import type { ReceiverMetrics } from './metrics';
 import { readRawBody } from './raw-body';
@@ -18,6 +20,8 @@ export interface StripeWebhookDeps {
   metrics: ReceiverMetrics;
   bodyLimitBytes: number;
   toleranceSeconds: number;
+  /** How long a delivery may keep retrying a transient store error before answering 503. */
+  storeRetryBudgetMs: number;
 }
 
 /**
@@ -34,13 +38,12 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     try {
       const tenant = await deps.resolveTenant(selectorOf(ctx));
       const rawBody = await readRawBody(ctx, deps.bodyLimitBytes);
-      const event = verifyStripeDelivery(
+      const { event, body } = verifyStripeDelivery(
         rawBody,
         ctx.get('stripe-signature') || undefined,
         tenant.secrets,
         deps.toleranceSeconds,
       );
-      ctx.state.eventId = event.id;
       if (tenant.environment && event.livemode !== (tenant.environment === 'live')) {
         // A secret stored under the wrong environment would otherwise mix test and live data.
         throw new AppError(
@@ -50,16 +53,14 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
         );
       }
       const summary = summarizeEvent(event);
+      // Refused before anything is stored: an acknowledged event must be one the worker can process.
+      checkEventLimits(tenant.tenantId, summary);
+      ctx.state.eventId = event.id;
       const workflowId = eventWorkflowId(tenant.tenantId, event.id);
 
       let recorded;
       try {
-        recorded = await deps.intake.submit({
-          tenantId: tenant.tenantId,
-          summary,
-          rawBody: rawBody.toString('utf8'),
-          workflowId,
-        });
+        recorded = await submitWithRetry(deps, { tenantId: tenant.tenantId, summary, rawBody: body, workflowId });
       } catch (error) {
         deps.log.error({ err: error, eventId: event.id }, 'could not store event; answering 503 so Stripe retries');
         throw new AppError(503, 'store_unavailable', 'The event could not be stored durably; Stripe will retry.', true);
@@ -88,6 +89,41 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     };
   });
   return router;
+}
+
+/**
+ * A group commit that fails on a transient store error (SQLite's `database is locked`, a dropped
+ * connection) is tried again with backoff while the request budget lasts: a retry that succeeds
+ * answers 200 where the first failure would have cost a 503 and a Stripe redelivery. A retried
+ * batch is harmless: the events' unique ids make a second insert a duplicate, and an extra inbox
+ * entry only makes the reconciler confirm starts that already happened.
+ */
+async function submitWithRetry(deps: StripeWebhookDeps, item: ReceivedEvent): Promise<RecordedEvent> {
+  const deadline = Date.now() + deps.storeRetryBudgetMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await deps.intake.submit(item);
+    } catch (error) {
+      const delayMs = Math.min(50 * 2 ** attempt, 800) * (0.5 + Math.random());
+      if (!isTransientStoreError(error) || Date.now() + delayMs > deadline) throw error;
+      deps.log.warn(
+        { err: error, eventId: item.summary.eventId, attempt },
+        'transient store error; retrying the write',
+      );
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+const TRANSIENT_MESSAGE = /database is locked|SQLITE_BUSY|SQLITE_LOCKED|ECONNRESET|connection .* closed/i;
+
+/** Errors a moment later may not repeat: SQLite lock contention (FerretDB) or a connection reset. */
+export function isTransientStoreError(error: unknown): boolean {
+  const err = error as { name?: unknown; message?: unknown; errorLabels?: unknown; errorLabelSet?: unknown };
+  if (err?.name === 'MongoNetworkError') return true;
+  const labels = err?.errorLabelSet instanceof Set ? [...(err.errorLabelSet as Set<string>)] : [];
+  if (labels.includes('RetryableWriteError') || labels.includes('TransientTransactionError')) return true;
+  return typeof err?.message === 'string' && TRANSIENT_MESSAGE.test(err.message);
 }
 
 function selectorOf(ctx: Context): TenantSelector {

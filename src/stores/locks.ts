@@ -37,10 +37,26 @@ export interface LockOptions {
 }
 
 /**
- * The lease outlives the activity that takes the lock (start-to-close 1 minute) by a margin, so a
- * timed-out attempt that is still running cannot lose its lock to its own retry.
+ * Short, renewed leases: a holder that dies (a SIGKILLed worker) blocks the key for at most one
+ * lease, while a live holder renews its lease every quarter of it for as long as its work runs —
+ * so even work longer than the lease (a slow database, a local activity that is timing out and
+ * still running) keeps its lock and is not overtaken by its own retry.
  */
-export const DEFAULT_LEASE_MS = 3 * 60_000;
+export const DEFAULT_LEASE_MS = 20_000;
+
+/** Attempts to release a lock before leaving it to expire (a release can meet `SQLITE_BUSY`). */
+const RELEASE_ATTEMPTS = 5;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SQLite lock contention behind FerretDB, or a dropped connection: a moment later may succeed. */
+export function isTransientLockError(error: unknown): boolean {
+  const err = error as { name?: unknown; message?: unknown };
+  return (
+    err?.name === 'MongoNetworkError' ||
+    (typeof err?.message === 'string' && /database is locked|SQLITE_BUSY|SQLITE_LOCKED/i.test(err.message))
+  );
+}
 
 export async function withLock<T>(
   locks: LockModel,
@@ -57,21 +73,63 @@ export async function withLock<T>(
       await locks.create({ _id: key, owner, expiresAt: new Date(Date.now() + leaseMs) });
       break;
     } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
+      // A busy database is waited out like a busy lock, within the same deadline.
+      if (!isDuplicateKeyError(error) && !isTransientLockError(error)) throw error;
     }
-    await releaseIfExpired(locks, key);
+    await releaseIfExpired(locks, key).catch((error: unknown) => {
+      if (!isTransientLockError(error)) throw error;
+    });
     if (Date.now() > deadline) {
       // Thrown to the activity: Temporal retries it later rather than this code spinning forever.
       throw new LockBusyError(`lock ${key} still held after ${waitMs} ms`);
     }
-    await new Promise((resolve) =>
-      setTimeout(resolve, Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random())),
-    );
+    await sleep(Math.min(200, 10 * 2 ** Math.min(attempt, 4)) * (0.5 + Math.random()));
   }
+  const renewal = renewWhileHeld(locks, key, owner, leaseMs);
   try {
     return await work();
   } finally {
-    await locks.deleteOne({ _id: key, owner });
+    await renewal.stop();
+    await release(locks, key, owner);
+  }
+}
+
+/**
+ * Extends the lease every `leaseMs / 4` while the work runs. A failed renewal is retried at the
+ * next tick (three more before the lease runs out); a renewal that finds the lock gone stops.
+ */
+function renewWhileHeld(locks: LockModel, key: string, owner: string, leaseMs: number) {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(
+    () => {
+      inFlight = locks
+        .updateOne({ _id: key, owner }, { $set: { expiresAt: new Date(Date.now() + leaseMs) } })
+        .then((result) => {
+          if (result.matchedCount === 0) clearInterval(timer);
+        })
+        .catch(() => undefined);
+    },
+    Math.max(50, Math.floor(leaseMs / 4)),
+  );
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
+}
+
+/** Only the owner's lock is removed; a failed delete is retried, and at worst the lease runs out. */
+async function release(locks: LockModel, key: string, owner: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await locks.deleteOne({ _id: key, owner });
+      return;
+    } catch {
+      if (attempt >= RELEASE_ATTEMPTS) return; // the lease (seconds) frees the key; the work is done
+      await sleep(50 * 2 ** attempt * (0.5 + Math.random()));
+    }
   }
 }
 

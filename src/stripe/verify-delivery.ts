@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { checkJsonShape } from './event-limits';
 
 /** The parts of an Event envelope hookflow relies on; everything else is kept verbatim in the raw body. */
 const eventEnvelope = z.object({
@@ -35,18 +36,21 @@ export function verifyStripeDelivery(
   signatureHeader: string | undefined,
   secrets: readonly string[],
   toleranceSeconds: number,
-): VerifiedEvent {
+): VerifiedDelivery {
   if (!signatureHeader) {
     throw new AppError(400, 'missing_signature', 'The Stripe-Signature header is missing.');
   }
+  checkSignatureHeaderShape(signatureHeader);
   if (secrets.length === 0) {
     throw new AppError(401, 'no_signing_secret', 'No signing secret is configured for this tenant.');
   }
+  const body = decodeBody(rawBody);
   let parsed: unknown;
   let lastError: unknown;
   for (const secret of secrets) {
     try {
-      parsed = Stripe.webhooks.constructEvent(rawBody, signatureHeader, secret, toleranceSeconds);
+      // The SDK signs and parses the decoded text (its TextDecoder drops a BOM): hand it exactly that.
+      parsed = Stripe.webhooks.constructEvent(body, signatureHeader, secret, toleranceSeconds);
       lastError = undefined;
       break;
     } catch (error) {
@@ -62,7 +66,62 @@ export function verifyStripeDelivery(
     const where = event.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
     throw new AppError(400, 'not_an_event', `The body is signed JSON but not a Stripe event (check: ${where}).`);
   }
-  return event.data;
+  checkJsonShape(parsed);
+  return { event: event.data, body };
+}
+
+/** A verified event and the text it was verified and parsed from (what is stored). */
+export interface VerifiedDelivery {
+  event: VerifiedEvent;
+  body: string;
+}
+
+// `t=<unix seconds>` once, and at least one `v1=<hex>` (other schemes such as v0 may sit beside it).
+const HEADER_ITEM = /^([a-z0-9]+)=(.*)$/;
+
+/**
+ * The SDK reads `t` with parseInt and never checks it: `t=NaN` or `t=abc` would pass a matching HMAC
+ * and switch the replay window off (NaN compares false). So the header's shape is checked first, as
+ * Stripe documents it: https://docs.stripe.com/webhooks#verify-manually.
+ */
+function checkSignatureHeaderShape(header: string): void {
+  let timestamps = 0;
+  let validTimestamp = false;
+  let v1 = 0;
+  for (const item of header.split(',')) {
+    const match = HEADER_ITEM.exec(item.trim());
+    if (!match) continue;
+    const [, key, value] = match;
+    if (key === 't') {
+      timestamps++;
+      validTimestamp = /^\d{1,12}$/.test(value!);
+    } else if (key === 'v1' && /^[0-9a-fA-F]{1,128}$/.test(value!)) {
+      v1++;
+    }
+  }
+  if (timestamps !== 1 || !validTimestamp || v1 === 0) {
+    throw new AppError(
+      400,
+      'malformed_signature_header',
+      'The Stripe-Signature header must look like t=<unix seconds>,v1=<hex>.',
+    );
+  }
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Stripe sends UTF-8 JSON. Invalid bytes are refused (decoding would replace them, and the stored
+ * text would not be what was sent); a leading BOM is dropped, as the SDK's own decoder drops it, so
+ * the stored body is exactly the text that was verified and parsed.
+ */
+function decodeBody(rawBody: Buffer): string {
+  const bytes = rawBody.subarray(0, 3).equals(UTF8_BOM) ? rawBody.subarray(3) : rawBody;
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new AppError(400, 'invalid_utf8', 'The body is not valid UTF-8.');
+  }
 }
 
 function toVerificationError(error: unknown): AppError {
