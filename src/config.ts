@@ -94,6 +94,21 @@ const envSchema = z.object({
   RECONCILE_AFTER_SECONDS: z.coerce.number().int().positive().default(30),
   /** How often the worker's reconciler looks for stored events whose workflow never started. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().positive().default(15),
+  /**
+   * Failed start attempts of an inbox entry (15 s doubling to 10 min apart) before its events that
+   * still cannot be started are marked `failed` with the last error. An outage of Temporal or the
+   * database does not count: it stops the pass instead.
+   */
+  RECONCILE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
+  /** Port of the worker's Prometheus endpoint (`GET /metrics` on HOST); unset = no endpoint. */
+  WORKER_METRICS_PORT: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,5}$/, 'must be a port number')
+      .transform(Number)
+      .pipe(z.number().max(65535))
+      .nullable(),
+  ),
   /** Seconds SIGTERM waits for in-flight work before forcing exit. */
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().positive().default(20),
   /**
@@ -142,7 +157,9 @@ export interface Config {
   defaultTenant: string;
   tenants: { masterKey: MasterKey | undefined; cacheSeconds: number };
   state: { resources: '*' | string[]; unselected: 'store' | 'skip' | 'fail' };
-  reconciler: { afterSeconds: number; intervalSeconds: number };
+  reconciler: { afterSeconds: number; intervalSeconds: number; maxAttempts: number };
+  /** Worker's Prometheus endpoint port, or null for none. */
+  workerMetricsPort: number | null;
   shutdownGraceSeconds: number;
   clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
   sessions: { metadataKey: string };
@@ -185,7 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconciler: {
       afterSeconds: e.RECONCILE_AFTER_SECONDS,
       intervalSeconds: e.RECONCILE_INTERVAL_SECONDS,
+      maxAttempts: e.RECONCILE_MAX_ATTEMPTS,
     },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     clerk: {
       secretKey: e.CLERK_SECRET_KEY,

@@ -6,6 +6,7 @@ import { connectTemporal } from '../temporal/client';
 import { startEventWorkflow } from '../temporal/event-workflows';
 import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
+import { createWorkerMetrics, serveWorkerMetrics } from '../worker/worker-metrics';
 import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
@@ -44,16 +45,24 @@ export async function startWorker(
     },
     { workflowBundle, clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk) },
   );
+  const metrics = createWorkerMetrics();
   const reconciler = createReconciler({
     events: db.stores.events,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     log,
     afterSeconds: config.reconciler.afterSeconds,
     intervalSeconds: config.reconciler.intervalSeconds,
+    maxAttempts: config.reconciler.maxAttempts,
+    observe: metrics.reconciler,
   });
+  const metricsServer =
+    config.workerMetricsPort === null
+      ? null
+      : await serveWorkerMetrics(metrics.registry, config.http.host, config.workerMetricsPort);
   reconciler.start();
-  log.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  log.info({ taskQueue: config.temporal.taskQueue, metricsPort: config.workerMetricsPort }, 'worker running');
   const done = worker.run().finally(async () => {
+    await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
     await reconciler.stop();
     await temporal.close();
     await db.close();

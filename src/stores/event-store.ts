@@ -120,6 +120,18 @@ export class EventStore {
     await this.releaseInbox(entry.id);
   }
 
+  /**
+   * An event whose workflow can never be started (Temporal refuses it, or it failed past the
+   * reconciler's budget) ends as `failed` with the reason, like a processing failure, so support
+   * sees it and can re-run it. Nothing else writes the document: its workflow never started.
+   */
+  async markStartFailed(key: string, reason: string): Promise<void> {
+    await this.models.StripeEvent.updateOne(
+      { _id: key },
+      { $set: { status: 'failed', outcome: 'failed', error: reason, processedAt: new Date() } },
+    );
+  }
+
   async find(tenantId: string, eventId: string): Promise<StripeEventDoc | null> {
     return this.findByKey(eventKey(tenantId, eventId));
   }
