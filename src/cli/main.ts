@@ -2,13 +2,14 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
 import { runDev } from '../processes/dev';
 import { startReceiver } from '../processes/receiver';
 import { startWorker } from '../processes/worker';
 import { installTemporalLogging } from '../temporal/runtime-logging';
 import { REPO_ROOT, VERSION } from '../version';
+import { debugDetails, describeFailure, type FailureHints } from './cli-errors';
 import { closeOnSignals } from './shutdown';
 import { endpointsCommand } from './endpoints-command';
 import { tenantsCommand } from './tenants-command';
@@ -21,13 +22,31 @@ if (existsSync(dotenv)) process.loadEnvFile(dotenv);
 const program = new Command()
   .name('hookflow')
   .description('Durable processor for Stripe webhooks on Temporal and MongoDB')
-  .version(VERSION);
+  .version(VERSION)
+  .option('--debug', 'print the stack trace of a failure (so does LOG_LEVEL=debug)');
+
+/** What a failing command connects to, so its one-line error can say what was tried. */
+const hints: FailureHints = {};
+function configFromEnv(): Config {
+  const config = loadConfig();
+  hints.mongoUrl = config.mongoUrl;
+  hints.temporalAddress = config.temporal.address;
+  return config;
+}
+
+/** `hookflow tenants add`: prefixes the one-line error of the command that ran. */
+let commandPath = 'hookflow';
+program.hook('preAction', (_program, action) => {
+  const names: string[] = [];
+  for (let command: Command | null = action; command; command = command.parent) names.unshift(command.name());
+  commandPath = names.join(' ');
+});
 
 program
   .command('serve')
   .description('run the webhook receiver (POST /webhooks/stripe)')
   .action(async () => {
-    const config = loadConfig();
+    const config = configFromEnv();
     const log = createLogger(config.logLevel, 'receiver');
     const receiver = await startReceiver(config, log);
     closeOnSignals(() => receiver.close(), log, config.shutdownGraceSeconds);
@@ -37,7 +56,7 @@ program
   .command('worker')
   .description('run the Temporal worker that processes events')
   .action(async () => {
-    const config = loadConfig();
+    const config = configFromEnv();
     const log = createLogger(config.logLevel, 'worker');
     installTemporalLogging(log, config.logLevel);
     const worker = await startWorker(config, log);
@@ -60,9 +79,10 @@ program.addCommand(endpointsCommand());
 program.addCommand(triggerCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  // Configuration mistakes are the user's to fix: say what is wrong, without a stack trace.
-  process.stderr.write(
-    `hookflow: ${error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  // One line saying what is wrong and what to do; the stack only for whoever asks for it.
+  process.stderr.write(`${commandPath}: ${describeFailure(error, hints)}\n`);
+  const debug =
+    program.opts<{ debug?: boolean }>().debug === true || /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '');
+  if (debug) process.stderr.write(`${debugDetails(error)}\n`);
   process.exit(1);
 });

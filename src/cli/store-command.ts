@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../config';
 import { connectDatabase } from '../db/connection';
 import { storeOptionsFromConfig, type Stores } from '../stores';
+import { databaseUnreachable } from './cli-errors';
 
 export interface StoreCommandIo {
   /** Environment to load the config from; tests pass their own. */
@@ -31,7 +32,9 @@ export function storeCommandRunner<Store>(spec: StoreCommandSpec<Store>, io: Sto
     async withStore(run: (store: Store) => Promise<void>): Promise<void> {
       const config = loadConfig(io.env ?? process.env);
       spec.precheck?.(config);
-      const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
+      const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config)).catch((error: unknown) => {
+        throw databaseUnreachable(error, config.mongoUrl) ?? error;
+      });
       try {
         await run(spec.store(db.stores));
       } catch (error) {

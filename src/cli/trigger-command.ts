@@ -1,11 +1,28 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { readDevWebhookSecret } from '../processes/dev';
-import { deliverEvent, resourceForEventType, stripeEvent, stripeObject } from '../stripe/sample-events';
+import {
+  deliverEvent,
+  exampleObject,
+  findResourceForEventType,
+  stripeEvent,
+  SUGGESTED_EVENT_TYPES,
+  type Delivery,
+  type StripeEventPayload,
+} from '../stripe/sample-events';
+import { CliError, errorCode } from './cli-errors';
+
+interface TriggerOptions {
+  url?: string;
+  secret?: string;
+  object?: string;
+  json?: boolean;
+}
 
 /**
  * `hookflow trigger <type>`: the `stripe trigger` experience without a Stripe account — builds the
- * event from Stripe's example objects, signs it with the configured secret and posts it.
+ * event from Stripe's example objects (dated now, fresh ids), signs it with the configured secret
+ * and posts it.
  */
 export function triggerCommand(): Command {
   return new Command('trigger')
@@ -18,14 +35,26 @@ export function triggerCommand(): Command {
     )
     .option('--object <json>', 'JSON merged over the example object, e.g. \'{"id":"cus_123","metadata":{"a":"b"}}\'')
     .option('--json', 'print the receiver response as JSON only')
-    .action(async (type: string, options: { url?: string; secret?: string; object?: string; json?: boolean }) => {
+    .action(async (type: string, options: TriggerOptions) => {
+      const resource = findResourceForEventType(type);
+      if (!resource) {
+        throw new CliError(
+          `no Stripe example object for event type '${type}'. Known types: ${SUGGESTED_EVENT_TYPES.join(', ')} (or any <resource>.<action> of a Stripe object, e.g. product.created).`,
+        );
+      }
       const config = loadConfig();
       const secret = options.secret ?? config.stripe.webhookSecrets[0] ?? readDevWebhookSecret();
-      if (!secret) throw new Error('no signing secret: pass --secret or set STRIPE_WEBHOOK_SECRET');
+      if (!secret) {
+        throw new CliError(
+          'no signing secret: run `npm run dev` once (it generates one), set STRIPE_WEBHOOK_SECRET, or pass --secret whsec_….',
+        );
+      }
       const url = options.url ?? `http://127.0.0.1:${config.http.port}/webhooks/stripe`;
-      const overrides = options.object ? (JSON.parse(options.object) as Record<string, unknown>) : {};
-      const event = stripeEvent(type, stripeObject(resourceForEventType(type), overrides));
-      const response = await deliverEvent(url, event, secret);
+      if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+        throw new CliError(`--url '${url}' is not an http(s) URL, e.g. http://127.0.0.1:4242/webhooks/stripe.`);
+      }
+      const event = stripeEvent(type, exampleObject(resource, parseObject(options.object)));
+      const response = await post(url, event, secret);
       if (options.json) {
         process.stdout.write(JSON.stringify(response.body) + '\n');
       } else {
@@ -33,4 +62,30 @@ export function triggerCommand(): Command {
       }
       if (response.status >= 300) process.exitCode = 1;
     });
+}
+
+function parseObject(json: string | undefined): Record<string, unknown> {
+  if (json === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new CliError(
+      `--object is not JSON (${(error as Error).message}): pass an object, e.g. --object '{"id":"cus_123"}'.`,
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CliError(`--object must be a JSON object, e.g. --object '{"id":"cus_123"}'.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+async function post(url: string, event: StripeEventPayload, secret: string): Promise<Delivery> {
+  try {
+    return await deliverEvent(url, event, secret);
+  } catch (error) {
+    // fetch rejects only when no HTTP answer came back (refused, unknown host, reset, bad URL).
+    const reason = errorCode(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new CliError(`no receiver answered (${reason}): is \`npm run dev\` running? tried ${url}`);
+  }
 }
