@@ -26,6 +26,11 @@ export interface OutboundMessage {
 export interface BusinessResult {
   outcome: HookflowOutcomeValue;
   outbound: OutboundMessage[];
+  /**
+   * Why, when the outcome alone leaves support guessing (`no_organization`: which field was missing
+   * or not a Clerk id). Recorded on the stored event as `reason`; ids only, never personal data.
+   */
+  reason?: string;
 }
 
 export interface BusinessActivities {

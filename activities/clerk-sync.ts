@@ -75,13 +75,15 @@ export function createClerkSyncActivities(
     async syncClerkCheckout(ref: EventRef): Promise<BusinessResult> {
       const event = await loadStoredEvent(deps.events, ref);
       const session = event.object;
-      const organizationId = clerkOrganizationId(stringField(session, 'client_reference_id'));
-      if (!organizationId) return result('no_organization');
+      const reference = stringField(session, 'client_reference_id');
+      const organizationId = clerkOrganizationId(reference);
+      const userId = clerkUserId(metadataValue(session, USER_METADATA_KEYS));
+      // Subscriptions are mirrored per organization: without one, not even the user is patched.
+      if (!organizationId) return result('no_organization', noOrganizationReason(reference, userId));
       const subscriptionId = idField(session, 'subscription');
       const customerId = idField(session, 'customer');
       // Payment-mode sessions buy no subscription: nothing to mirror.
       if (!subscriptionId || !customerId) return result('not_subscription');
-      const userId = clerkUserId(metadataValue(session, USER_METADATA_KEYS));
 
       const paymentStatus = stringField(session, 'payment_status');
       const { mirrored: outcome, write } = await deps.clerkLinks.recordCheckout(
@@ -153,8 +155,23 @@ export function createClerkSyncActivities(
   };
 }
 
-function result(outcome: Outcome): BusinessResult {
-  return { outcome, outbound: [] };
+function result(outcome: Outcome, reason?: string): BusinessResult {
+  return { outcome, outbound: [], ...(reason ? { reason } : {}) };
+}
+
+/**
+ * What support needs to fix the checkout: which field was missing or not a Clerk id. The value is
+ * repeated only when it is id-shaped, so an email or free text put there never reaches the record
+ * or workflow history.
+ */
+function noOrganizationReason(reference: string | null, userId: string | null): string {
+  const why =
+    reference === null
+      ? 'the checkout session has no client_reference_id (the Clerk organization id, org_…)'
+      : /^[\w.:-]{1,64}$/.test(reference)
+        ? `client_reference_id '${reference}' is not a Clerk organization id (org_…)`
+        : 'client_reference_id is not a Clerk organization id (org_…)';
+  return userId ? `${why}; user ${userId} is not updated without an organization` : why;
 }
 
 async function callClerk<T>(action: string, request: () => Promise<T>): Promise<T> {

@@ -19,6 +19,7 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
     await events.markStatus(outcome.tenantId, outcome.eventId, outcome.status, {
       outcome: outcome.outcome,
       error: outcome.error,
+      reason: outcome.reason ?? null,
     });
   }
 

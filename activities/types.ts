@@ -22,6 +22,8 @@ export interface EventOutcome extends EventRef {
   status: 'processed' | 'failed';
   outcome: HookflowOutcomeValue;
   error: string | null;
+  /** Why this outcome, when the value alone does not say (BusinessResult.reason). */
+  reason?: string | null;
 }
 
 export interface EventActivities {

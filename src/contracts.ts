@@ -30,7 +30,7 @@ export const HOOKFLOW_OUTCOMES = {
   no_object: 'the event carries no object id: stored, nothing to apply',
   clerk_synced: 'Clerk organization (and user) metadata updated',
   clerk_not_configured: 'a Clerk event, but no Clerk key is configured for the tenant',
-  no_organization: 'a Clerk event without a Clerk organization to update',
+  no_organization: 'a checkout without a Clerk organization id; `reason` on the event says why',
   not_subscription: 'a checkout session that did not buy a subscription',
   case_opened: 'a dispute or fraud case was opened',
   case_updated: 'a dispute case was updated',

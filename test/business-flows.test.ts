@@ -254,6 +254,58 @@ describe('business handlers, end to end from a signed delivery', () => {
     );
   });
 
+  it('sends transaction.succeeded with sessionId null for a charge that names no payment session', async () => {
+    const chargeId = uniqueId('ch');
+    const result = await process(
+      stripeEvent('charge.succeeded', stripeObject('charge', { id: chargeId, metadata: {} })),
+    );
+    assert.equal(result.business?.outcome, 'no_session');
+    const [message] = await receivedFor(chargeId, 1);
+    assert.equal(message?.payload.type, 'transaction.succeeded');
+    assert.equal(message?.payload.data.sessionId, null);
+    assert.equal(message?.payload.data.chargeId, chargeId);
+  });
+
+  it('records no_organization with the reason when client_reference_id is not a Clerk organization id', async () => {
+    const userId = uniqueId('user');
+    const bulk = checkoutFor('org_bulk_1', { metadata: { clerk_user_id: userId } });
+    await process(bulk);
+    const stored = await waitForEventStatus(hookflow, bulk.id);
+    assert.equal(stored.outcome, 'no_organization');
+    assert.equal(
+      stored.reason,
+      `client_reference_id 'org_bulk_1' is not a Clerk organization id (org_…); user ${userId} is not updated without an organization`,
+    );
+
+    // A value that is not id-shaped (here an email) is not copied into the record.
+    const email = checkoutFor('buyer@example.com');
+    await process(email);
+    const emailStored = await waitForEventStatus(hookflow, email.id);
+    assert.equal(emailStored.reason, 'client_reference_id is not a Clerk organization id (org_…)');
+    assert.ok(!clerk.requests.some((request) => request.path.includes(userId)), 'Clerk is not called');
+  });
+
+  it('answers 400 naming the accepted query parameters for a parameter an /api route does not read', async () => {
+    const get = (path: string) =>
+      fetch(`${hookflow.baseUrl}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const cases = await get('/api/cases?customer=cus_123');
+    assert.equal(cases.status, 400);
+    assert.deepEqual(await cases.json(), {
+      error: {
+        code: 'unknown_query_parameter',
+        message: "Unknown query parameter 'customer': this route accepts tenant, status, kind, chargeId, limit.",
+      },
+    });
+    const session = await get('/api/sessions/ps_missing?tenant=default&status=open');
+    assert.equal(session.status, 400);
+    assert.match(
+      ((await session.json()) as { error: { message: string } }).error.message,
+      /'status'.*accepts tenant\.$/,
+    );
+    assert.equal((await get('/api/cases?status=open&limit=5')).status, 200);
+    assert.equal((await get('/api/cases/case_missing?tenant=default')).status, 404);
+  });
+
   it('re-running a processed event creates no second case and sends no message under a new webhook-id', async () => {
     const disputeId = uniqueId('dp');
     const event = stripeEvent(

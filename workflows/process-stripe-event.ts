@@ -57,7 +57,9 @@ export async function processStripeEvent(ref: EventRef): Promise<ProcessEventRes
     const state = await applyEventToState(ref);
     const handled = state.recorded ? null : await runBusinessHandler(ref, state);
     const outcome = handled?.outcome ?? state.outcome;
-    if (!state.recorded) await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null });
+    if (!state.recorded) {
+      await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null, reason: handled?.reason ?? null });
+    }
     upsertSearchAttributes([{ key: HookflowOutcome, value: outcome }]);
     return { ...state, business: handled };
   } catch (error) {

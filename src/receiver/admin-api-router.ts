@@ -14,6 +14,7 @@ export interface AdminApiDeps {
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
+const CASE_FILTERS = ['tenant', 'status', 'kind', 'chargeId', 'limit'] as const;
 
 /**
  * Read-only API for support tooling: `GET /api/cases`, `GET /api/cases/:id`, `GET /api/sessions/:id`,
@@ -24,7 +25,7 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
   const router = new Router({ prefix: '/api' });
   router.use(requireAdminToken(deps.adminToken));
 
-  router.get('/cases', async (ctx) => {
+  router.get('/cases', onlyQuery(CASE_FILTERS), async (ctx) => {
     const found = await cases.listCases({
       tenantId: single(ctx.query.tenant),
       status: enumValue<CaseStatus>('status', ctx.query.status, CASE_STATUSES),
@@ -35,13 +36,13 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
     ctx.body = { cases: found.map(view) };
   });
 
-  router.get('/cases/:id', async (ctx) => {
+  router.get('/cases/:id', onlyQuery(['tenant']), async (ctx) => {
     const found = await cases.getCase(ctx.params.id, single(ctx.query.tenant));
     if (!found) throw new AppError(404, 'case_not_found', `No case ${ctx.params.id}.`);
     ctx.body = { case: view(found) };
   });
 
-  router.get('/sessions/:id', async (ctx) => {
+  router.get('/sessions/:id', onlyQuery(['tenant']), async (ctx) => {
     const found = await paymentSessions.getSession(ctx.params.id, single(ctx.query.tenant));
     if (!found) throw new AppError(404, 'session_not_found', `No payment session ${ctx.params.id}.`);
     ctx.body = { session: view(found) };
@@ -65,6 +66,24 @@ function requireAdminToken(adminToken: string | null): Middleware {
     if (!match || !timingSafeEqual(digest(match[1]!), expected)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="hookflow-admin"');
       throw new AppError(401, 'unauthorized', 'Send Authorization: Bearer <HOOKFLOW_ADMIN_TOKEN>.');
+    }
+    await next();
+  };
+}
+
+/**
+ * Refuses query parameters a route does not read: an ignored filter (`?customer=…`) would answer
+ * with every record, which looks like a match.
+ */
+function onlyQuery(allowed: readonly string[]): Middleware {
+  return async (ctx, next) => {
+    const unknown = Object.keys(ctx.query).filter((name) => !allowed.includes(name));
+    if (unknown.length > 0) {
+      throw new AppError(
+        400,
+        'unknown_query_parameter',
+        `Unknown query parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `'${name}'`).join(', ')}: this route accepts ${allowed.join(', ')}.`,
+      );
     }
     await next();
   };

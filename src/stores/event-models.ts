@@ -44,6 +44,8 @@ export const stripeEventSchema = new Schema(
     status: { type: String, enum: EVENT_STATUSES, required: true, default: 'received' },
     outcome: { type: String, default: null },
     error: { type: String, default: null },
+    /** Why a processed event got its outcome, where the outcome alone does not say (`no_organization`). */
+    reason: { type: String, default: null },
     workflowId: { type: String, required: true },
     receivedAt: { type: Date, required: true },
     processedAt: { type: Date, default: null },

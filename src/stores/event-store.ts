@@ -144,7 +144,7 @@ export class EventStore {
     tenantId: string,
     eventId: string,
     status: EventStatus,
-    fields: { outcome?: string | null; error?: string | null } = {},
+    fields: { outcome?: string | null; error?: string | null; reason?: string | null } = {},
   ): Promise<void> {
     await this.models.StripeEvent.updateOne(
       { _id: eventKey(tenantId, eventId) },

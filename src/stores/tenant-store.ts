@@ -272,8 +272,14 @@ function checkApiKey(apiKey: string): string {
 
 function checkSigningSecret(secret: string): string {
   if (!/^whsec_\S{8,}$/.test(secret)) {
+    // The secret itself is not echoed: a mistyped one may still be most of a real one.
+    const problem = !secret.startsWith('whsec_')
+      ? 'it does not start with whsec_'
+      : /\s/.test(secret)
+        ? 'it contains a space'
+        : `it has ${secret.length - 'whsec_'.length} after whsec_`;
     throw new TenantStoreError(
-      'A Stripe signing secret starts with whsec_ (copy it from the webhook endpoint in the Stripe dashboard).',
+      `A Stripe signing secret is whsec_ followed by at least 8 characters without spaces; ${problem}. Copy it from the webhook endpoint in the Stripe dashboard (or from \`stripe listen\`).`,
     );
   }
   return secret;

@@ -19,7 +19,10 @@ export async function createReceiverTenantResolver(
   if (!config.tenants.masterKey) {
     const stored = await tenants.count();
     if (stored > 0) {
-      log.error({ stored }, 'tenants are stored but HOOKFLOW_MASTER_KEY is not set: only the default tenant is served');
+      log.warn(
+        { stored },
+        'tenants are stored but HOOKFLOW_MASTER_KEY is not set: only the default tenant is served, deliveries for stored tenants get 401 unknown_tenant; set HOOKFLOW_MASTER_KEY and restart',
+      );
     }
     return createSingleTenantResolver(single.defaultTenant, single.secrets);
   }
