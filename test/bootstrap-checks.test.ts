@@ -66,6 +66,10 @@ describe('bootstrap "already installed?" checks', () => {
     for (const path of ['package-lock.json', 'tsconfig.json', 'src/config.ts']) setMtime(path, old);
     write('node_modules/.package-lock.json', '{}');
     write('dist/.hookflow-tsc-stamp', '');
+    write('dist/workflows/index.js', '');
+    write('dist/src/contracts.js', '');
+    for (const path of ['dist/workflows/index.js', 'dist/src/contracts.js']) setMtime(path, old);
+    write('dist/workflow-bundle.js', '');
   });
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
@@ -75,18 +79,20 @@ describe('bootstrap "already installed?" checks', () => {
       assert.equal(result.status, 0, `run ${run}`);
       assert.deepEqual(
         result.lines,
-        ['npm dependencies', 'Temporal CLI', 'FerretDB', 'TypeScript'].map((part) => `[bootstrap] up to date: ${part}`),
+        ['npm dependencies', 'Temporal CLI', 'FerretDB', 'TypeScript', 'workflow bundle'].map(
+          (part) => `[bootstrap] up to date: ${part}`,
+        ),
         `run ${run}`,
       );
     }
   });
 
   it(`finds this checkout's tools installed, ${RUNS} runs in a row`, () => {
-    // TypeScript is left out: another engineer saving a file makes a compile legitimately due.
+    // TypeScript and the bundle are left out: a file saved meanwhile makes them legitimately due.
     for (let run = 1; run <= RUNS; run++) {
       const result = check(BOOTSTRAP);
       assert.equal(result.status, 0, `run ${run}`);
-      const decided = result.lines.filter((line) => !/TypeScript/.test(line));
+      const decided = result.lines.filter((line) => !/TypeScript|workflow/.test(line));
       assert.deepEqual(
         decided,
         ['npm dependencies', 'Temporal CLI', 'FerretDB'].map((part) => `[bootstrap] up to date: ${part}`),
@@ -112,6 +118,12 @@ describe('bootstrap "already installed?" checks', () => {
   it('runs npm ci when package-lock.json is newer than the installed tree', () => {
     setMtime('node_modules/.package-lock.json', Math.floor(Date.now() / 1000) - 7200);
     assert.ok(check(script).lines.includes('[bootstrap] would install npm dependencies'));
+  });
+
+  it('bundles workflow code only when a compiled workflow file or contracts.js is newer than the bundle', () => {
+    assert.ok(check(script).lines.includes('[bootstrap] up to date: workflow bundle'));
+    setMtime('dist/src/contracts.js', Math.floor(Date.now() / 1000) + 60);
+    assert.ok(check(script).lines.includes('[bootstrap] would bundle workflow code'));
   });
 
   it('compiles only when a TypeScript source or tsconfig.json is newer than the last successful compile', () => {

@@ -4,10 +4,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../config';
 import { createLogger } from '../logger';
-import { runDev } from '../processes/dev';
-import { startReceiver } from '../processes/receiver';
-import { startWorker } from '../processes/worker';
-import { installTemporalLogging } from '../temporal/runtime-logging';
 import { REPO_ROOT, VERSION } from '../version';
 import { debugDetails, describeFailure, type FailureHints } from './cli-errors';
 import { closeOnSignals } from './shutdown';
@@ -48,6 +44,7 @@ program
   .action(async () => {
     const config = configFromEnv();
     const log = createLogger(config.logLevel, 'receiver');
+    const { startReceiver } = await import('../processes/receiver');
     const receiver = await startReceiver(config, log);
     closeOnSignals(() => receiver.close(), log, config.shutdownGraceSeconds);
   });
@@ -58,6 +55,10 @@ program
   .action(async () => {
     const config = configFromEnv();
     const log = createLogger(config.logLevel, 'worker');
+    const [{ startWorker }, { installTemporalLogging }] = await Promise.all([
+      import('../processes/worker'),
+      import('../temporal/runtime-logging'),
+    ]);
     installTemporalLogging(log, config.logLevel);
     const worker = await startWorker(config, log);
     closeOnSignals(() => worker.close(), log, config.shutdownGraceSeconds);
@@ -69,7 +70,7 @@ program
   .description('run everything locally: Temporal dev server, FerretDB, worker and receiver')
   .action(async () => {
     const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'hookflow');
-    installTemporalLogging(log, 'warn');
+    const { runDev } = await import('../processes/dev');
     const close = await runDev(process.env, log);
     closeOnSignals(close, log, 30);
   });

@@ -5,25 +5,39 @@ import { loadConfig, type Config } from '../config';
 import type { Logger } from '../logger';
 import { startLocalStack } from '../stack/local-stack';
 import { REPO_ROOT } from '../version';
-import { startReceiver } from './receiver';
-import { startWorker } from './worker';
+import type { RunningReceiver } from './receiver';
+import type { RunningWorker } from './worker';
 
 export const DEV_DATA_DIR = join(REPO_ROOT, '.data');
 
 /**
  * `hookflow dev`: the embedded stack (Temporal dev server + FerretDB under `.data/`), then the
  * worker and receiver in this process. Data survives restarts; Ctrl-C stops everything.
+ *
+ * A restart is dominated by waiting, so the waits overlap: the stack's processes boot while this
+ * process loads the worker and receiver code (a few seconds of module loading), and the worker and
+ * receiver connect at the same time. Temporal's logging is installed before any worker exists.
  */
 export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() => Promise<void>> {
   mkdirSync(DEV_DATA_DIR, { recursive: true });
-  const stack = await startLocalStack({
+  const stackStarting = startLocalStack({
     dataDir: DEV_DATA_DIR,
     temporalPort: 7233,
     temporalUiPort: 8233,
     mongoPort: 27017,
   });
+  stackStarting.catch(() => undefined); // awaited below; no unhandled rejection while code loads
+  const [{ startWorker }, { startReceiver }, { installTemporalLogging }] = await Promise.all([
+    import('./worker'),
+    import('./receiver'),
+    import('../temporal/runtime-logging'),
+  ]);
+  installTemporalLogging(log, 'warn');
+  const stack = await stackStarting;
   const secret = env.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret();
   let config: Config;
+  let worker: RunningWorker;
+  let receiver: RunningReceiver;
   try {
     config = loadConfig({
       ...env,
@@ -31,12 +45,20 @@ export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() =>
       TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? stack.temporalAddress,
       STRIPE_WEBHOOK_SECRET: secret,
     });
+    const started = await Promise.allSettled([startWorker(config, log), startReceiver(config, log)]);
+    const [workerStarted, receiverStarted] = started;
+    if (workerStarted.status === 'rejected' || receiverStarted.status === 'rejected') {
+      await Promise.all(started.map((result) => (result.status === 'fulfilled' ? result.value.close() : undefined)));
+      throw workerStarted.status === 'rejected'
+        ? workerStarted.reason
+        : (receiverStarted as PromiseRejectedResult).reason;
+    }
+    worker = workerStarted.value;
+    receiver = receiverStarted.value;
   } catch (error) {
     await stack.stop();
     throw error;
   }
-  const worker = await startWorker(config, log);
-  const receiver = await startReceiver(config, log);
 
   const usingDevSecret = env.STRIPE_WEBHOOK_SECRET === undefined;
   process.stdout.write(
