@@ -24,6 +24,10 @@ export interface CompletionResult {
   timed_out: boolean;
   /** Workflows of the phase still open at the end. */
   open_workflows_at_end: number;
+  /** Seconds from the first send until 50 / 90 / 99 % of the phase's workflows had closed (1 s polls). */
+  closed_50pct_s: number | null;
+  closed_90pct_s: number | null;
+  closed_99pct_s: number | null;
 }
 
 const CLOSED_EVENT_WORKFLOWS = `WorkflowType = 'processStripeEvent' AND ExecutionStatus != 'Running'`;
@@ -78,16 +82,24 @@ export class StoreWatch {
     let lastConfirm = 0;
     let closed = 0;
     const outcomes = (current: StoreCounts) => current.processed + current.failed - before.processed - before.failed;
+    const reached: Record<number, number | null> = { 50: null, 90: null, 99: null };
     const result = (current: StoreCounts, at: number, timedOut: boolean): CompletionResult => ({
       seconds: (at - startedAt) / 1000,
       processed: current.processed - before.processed,
       failed: current.failed - before.failed,
       timed_out: timedOut,
       open_workflows_at_end: Math.max(0, expected - closed),
+      closed_50pct_s: reached[50]!,
+      closed_90pct_s: reached[90]!,
+      closed_99pct_s: reached[99]!,
     });
     while (Date.now() < deadline) {
       closed = (await this.closedWorkflows()) - before.closedWorkflows;
       const now = Date.now();
+      for (const pct of [50, 90, 99]) {
+        if (reached[pct] === null && closed >= (expected * pct) / 100)
+          reached[pct] = Math.round((now - startedAt) / 100) / 10;
+      }
       if (now - lastReport >= 10_000) {
         lastReport = now;
         progress(`${label}: ${closed}/${expected} event workflows closed (${((now - startedAt) / 1000).toFixed(0)} s)`);

@@ -66,6 +66,10 @@ function stackPids(stack: BenchStack, hookflow: HookflowProcesses | null): Recor
   return pids;
 }
 
+function rateOf(completion: CompletionResult): number {
+  return (completion.processed + completion.failed) / Math.max(0.001, completion.seconds);
+}
+
 function coresBusy(cpu: Record<string, number>, seconds: number): number {
   const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
   return round(total / 1000 / Math.max(0.001, seconds), 2);
@@ -378,9 +382,9 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
         keys.stripe_events.push(...generator.eventKeys.splice(0));
         keys.object_state.push(...generator.objectStateKeys.splice(0));
         progress(`growth: window ${label} → ${round(done / completion.seconds)} events/s; probing the store`);
-        const probe = await probeStore(stack.mongoUrl, keys, probeOps);
+        const probe = await probeStore(stack.mongoUrl, keys, probeOps, storedBefore + done);
         progress(
-          `growth: at ${probe.documents.stripe_events} events: findOne p50 ${probe.stripe_events.findOne.p50_ms} ms, updateOne p50 ${probe.stripe_events.updateOne.p50_ms} ms (stripe_events)`,
+          `growth: at ${probe.stored_events} events: findOne p50 ${probe.stripe_events.findOne.p50_ms} ms, updateOne p50 ${probe.stripe_events.updateOne.p50_ms} ms (stripe_events)`,
         );
         return {
           label,
@@ -395,7 +399,7 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
         };
       };
 
-      const first = await runWindow(`0–${windowEvents}`);
+      const first = await runWindow(`0–${windowEvents.toLocaleString('en-US')}`);
       windows.push(first);
       const toAdd = Math.max(0, prefillTo - first.stored_after);
       progress(`growth: prefilling ${toAdd} events directly into the store (to ${prefillTo})`);
@@ -408,7 +412,9 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
       });
       keys.stripe_events.push(...prefill.eventKeys);
       keys.object_state.push(...prefill.objectStateKeys);
-      const second = await runWindow(`${prefillTo}–${prefillTo + windowEvents}`);
+      const second = await runWindow(
+        `${prefillTo.toLocaleString('en-US')}–${(prefillTo + windowEvents).toLocaleString('en-US')}`,
+      );
       windows.push(second);
       return {
         windows,
@@ -421,7 +427,8 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
           seconds: round(prefill.seconds, 2),
           events_per_s: round(prefill.events / Math.max(0.001, prefill.seconds)),
         },
-        slowdown: round(first.events_per_s / Math.max(0.001, second.events_per_s), 3),
+        // From the unrounded rates.
+        slowdown: round(rateOf(first.completion) / Math.max(0.001, rateOf(second.completion)), 3),
       };
     } finally {
       await watch.close();

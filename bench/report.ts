@@ -100,7 +100,7 @@ export function renderMarkdown(report: BenchReport): string {
   if (growth) {
     const [first, last] = [growth.windows[0], growth.windows.at(-1)];
     push(
-      `| growth slowdown (rate at ${first ? storeRange(first) : '—'} ÷ rate at ${last ? storeRange(last) : '—'}) | ${fmt(growth.slowdown, 2)} (${fmt(first?.events_per_s)} → ${fmt(last?.events_per_s)} events/s) | ≤ 1.1 | ${met(growth.slowdown <= TARGETS.growthSlowdown)} |`,
+      `| growth slowdown (rate at ${first ? storeRange(first) : '—'} ÷ rate at ${last ? storeRange(last) : '—'}) | ${fmt(growth.slowdown, 3)} (${fmt(first?.events_per_s)} → ${fmt(last?.events_per_s)} events/s) | ≤ 1.1 | ${met(growth.slowdown <= TARGETS.growthSlowdown)} |`,
     );
   }
   if (burst) {
@@ -168,7 +168,8 @@ export function renderMarkdown(report: BenchReport): string {
         `Sent over ${e2e.load.connections} connections (${loadSummary(e2e.load)}); timed from the first send until every ` +
         `acknowledged event's stored status was \`processed\` or \`failed\`: ${fmt(e2e.completion.processed, 0)} processed, ` +
         `${fmt(e2e.completion.failed, 0)} failed in ${fmt(e2e.completion.seconds, 2)} s → **${fmt(e2e.events_per_s)} events/s**` +
-        `${e2e.ratio_to_ceiling !== null ? ` (${fmt(e2e.ratio_to_ceiling, 2)} × the ceiling)` : ''}${e2e.completion.timed_out ? ' — TIMED OUT' : ''}.`,
+        `${e2e.ratio_to_ceiling !== null ? ` (${fmt(e2e.ratio_to_ceiling, 2)} × the ceiling)` : ''}${e2e.completion.timed_out ? ' — TIMED OUT' : ''}. ` +
+        `Time to 50 / 90 / 99 / 100 % done: ${tail(e2e.completion)}.`,
       '',
     );
     push(
@@ -202,7 +203,14 @@ export function renderMarkdown(report: BenchReport): string {
         `| ${window.label} | ${fmt(window.stored_before, 0)} → ${fmt(window.stored_after, 0)} | ${fmt(window.events_per_s)} | ${fmt(window.cores_busy, 2)} | ${fmt(window.cpu_ms_per_event.worker, 2)} | ${fmt(window.cpu_ms_per_event.ferretdb, 2)} | ${pair(p.stripe_events.findOne)} | ${pair(p.stripe_events.updateOne)} | ${pair(p.object_state.findOne)} | ${pair(p.object_state.updateOne)} |`,
       );
     }
-    push('', `Slowdown (window 1 rate ÷ window 2 rate): **${fmt(growth.slowdown, 2)}**.`, '');
+    push(
+      '',
+      `Slowdown (window 1 rate ÷ window 2 rate, unrounded): **${fmt(growth.slowdown, 3)}**. ` +
+        `Time to 50 / 90 / 99 / 100 % of a window's workflows closed: ` +
+        growth.windows.map((window) => `${window.label}: ${tail(window.completion)}`).join('; ') +
+        '.',
+      '',
+    );
   }
 
   if (burst) {
@@ -212,7 +220,8 @@ export function renderMarkdown(report: BenchReport): string {
         `worker running: ${loadSummary(burst.load)}. ${fmt(burst.processed, 0)} processed and ${fmt(burst.failed, 0)} failed ` +
         `${fmt(burst.completion.seconds, 1)} s after the first send (drain ${fmt(burst.drain_events_per_s)} events/s, ` +
         `${fmt(burst.cores_busy, 2)} cores busy on average)` +
-        `${burst.completion.timed_out ? ' — TIMED OUT before all were processed' : ''}.`,
+        `${burst.completion.timed_out ? ' — TIMED OUT before all were processed' : ''}. ` +
+        `Time to 50 / 90 / 99 / 100 % done: ${tail(burst.completion)}.`,
       '',
     );
   }
@@ -230,6 +239,15 @@ export function renderMarkdown(report: BenchReport): string {
 
   push('## Tunings', '', '```json', JSON.stringify(report.tunings, null, 2), '```', '');
   return lines.join('\n');
+}
+
+function tail(completion: {
+  closed_50pct_s: number | null;
+  closed_90pct_s: number | null;
+  closed_99pct_s: number | null;
+  seconds: number;
+}): string {
+  return `${fmt(completion.closed_50pct_s)} / ${fmt(completion.closed_90pct_s)} / ${fmt(completion.closed_99pct_s)} / ${fmt(completion.seconds)} s`;
 }
 
 function storeRange(window: GrowthWindow): string {
