@@ -62,7 +62,10 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
       try {
         recorded = await submitWithRetry(deps, { tenantId: tenant.tenantId, summary, rawBody: body, workflowId });
       } catch (error) {
-        deps.log.error({ err: error, eventId: event.id }, 'could not store event; answering 503 so Stripe retries');
+        deps.log.error(
+          { error: storeErrorSummary(error), eventId: event.id },
+          'could not store event; answering 503 so Stripe retries',
+        );
         throw new AppError(503, 'store_unavailable', 'The event could not be stored durably; Stripe will retry.', true);
       }
       result = recorded.duplicate ? 'duplicate' : 'accepted';
@@ -107,12 +110,21 @@ async function submitWithRetry(deps: StripeWebhookDeps, item: ReceivedEvent): Pr
       const delayMs = Math.min(50 * 2 ** attempt, 800) * (0.5 + Math.random());
       if (!isTransientStoreError(error) || Date.now() + delayMs > deadline) throw error;
       deps.log.warn(
-        { err: error, eventId: item.summary.eventId, attempt },
+        { error: storeErrorSummary(error), eventId: item.summary.eventId, attempt },
         'transient store error; retrying the write',
       );
       await new Promise((resolve) => setTimeout(resolve, delayMs));
     }
   }
+}
+
+/**
+ * Name, code and message only: a driver's write error carries the documents it failed to write
+ * (`writeErrors[].op`), and a stored document holds the raw body, which is never logged.
+ */
+function storeErrorSummary(error: unknown): { name?: string; code?: unknown; message: string } {
+  if (!(error instanceof Error)) return { message: String(error).slice(0, 500) };
+  return { name: error.name, code: (error as { code?: unknown }).code, message: error.message.slice(0, 500) };
 }
 
 const TRANSIENT_MESSAGE = /database is locked|SQLITE_BUSY|SQLITE_LOCKED|ECONNRESET|connection .* closed/i;
