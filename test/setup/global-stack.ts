@@ -1,8 +1,10 @@
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, type WorkflowBundleOption } from '@temporalio/worker';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLogger } from '../../src/logger';
 import { startLocalStack, type LocalStack } from '../../src/stack/local-stack';
+import { installTemporalLogging } from '../../src/temporal/runtime-logging';
 import { freePort } from '../../src/stack/ports';
 import { prebuiltWorkflowBundle } from '../../src/worker/workflow-bundle';
 
@@ -25,8 +27,9 @@ export function testStack(): TestStack {
 }
 
 export async function mochaGlobalSetup(): Promise<void> {
-  // Worker chatter (state changes, activity logs) would drown the test report; failures still show.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Worker chatter (state changes, activity logs) would drown the test report; failures still show,
+  // one line each, through the same filter as the processes (no task tokens, no expected notices).
+  installTemporalLogging(createLogger('warn', 'temporal'), 'warn');
   dataDir = mkdtempSync(join(tmpdir(), 'hookflow-test-'));
   const started = Date.now();
   const [stack, workflowBundle] = await Promise.all([
