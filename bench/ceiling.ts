@@ -48,6 +48,7 @@ async function main() {
     // The warm-up runs are completed already; they are subtracted from the count.
     const completedQuery = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Completed'`;
     const began = Date.now();
+    const cpuBefore = process.cpuUsage();
     let next = 0;
     let startErrors = 0;
     const starter = async () => {
@@ -78,6 +79,7 @@ async function main() {
       if (completed >= count - startErrors) break;
     }
     const finished = Date.now();
+    const cpu = process.cpuUsage(cpuBefore);
     const startedAllAt = await starting;
     const seconds = (finished - began) / 1000;
     return {
@@ -89,6 +91,8 @@ async function main() {
       start_seconds: (startedAllAt - began) / 1000,
       ceiling_wps: completed / seconds,
       timed_out: completed < count - startErrors,
+      /** This process (worker + client) over the measured part, ms. */
+      process_cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
     };
   });
   await connection.close();

@@ -70,8 +70,14 @@ function rateOf(completion: CompletionResult): number {
   return (completion.processed + completion.failed) / Math.max(0.001, completion.seconds);
 }
 
+/** Cores the rest of the machine (other processes) kept busy meanwhile: competition for the CPU. */
+function otherCores(cpu: Record<string, number>, seconds: number): number {
+  return round((cpu.other ?? 0) / 1000 / Math.max(0.001, seconds), 2);
+}
+
+/** Cores kept busy by the measured processes (not `other`: the rest of the machine). */
 function coresBusy(cpu: Record<string, number>, seconds: number): number {
-  const total = Object.values(cpu).reduce((sum, ms) => sum + ms, 0);
+  const total = Object.entries(cpu).reduce((sum, [name, ms]) => (name === 'other' ? sum : sum + ms), 0);
   return round(total / 1000 / Math.max(0.001, seconds), 2);
 }
 
@@ -88,6 +94,7 @@ async function warmUp(url: string, seconds: number): Promise<void> {
 export interface AckStep extends LoadResult {
   settle_ms: number;
   cpu_ms_per_request: Record<string, number>;
+  other_cores: number;
 }
 
 export interface AckResult {
@@ -182,7 +189,13 @@ async function ackStep(
   const settleMs = await settle(busy, settleTimeoutMs);
   const meter = new CpuMeter(pids).start();
   const result = await runLoad({ url, generator: new EventGenerator(), ...load });
-  return { ...result, settle_ms: settleMs, cpu_ms_per_request: perEvent(meter.stop(), result.responses) };
+  const cpu = meter.stop();
+  return {
+    ...result,
+    settle_ms: settleMs,
+    cpu_ms_per_request: perEvent(cpu, result.responses),
+    other_cores: otherCores(cpu, result.duration_s),
+  };
 }
 
 async function waitHealthy(child: BenchChild, url: string, timeoutMs = 30_000): Promise<void> {
@@ -210,6 +223,10 @@ export interface CeilingResult {
   ceiling_wps: number;
   timed_out: boolean;
   temporal_cpu_ms_per_workflow: number;
+  /** The ceiling process (worker + client) over the measured part. */
+  process_cpu_ms: number;
+  /** Cores used by other processes on the machine during the run (incl. the ceiling's warm-up). */
+  other_cores: number;
 }
 
 export interface E2eResult {
@@ -222,6 +239,7 @@ export interface E2eResult {
   cpu_ms_per_event: Record<string, number>;
   /** CPU of all measured processes together ÷ wall time: how many cores were busy on average. */
   cores_busy: number;
+  other_cores: number;
 }
 
 export async function ceilingAndE2ePhase(
@@ -254,7 +272,12 @@ async function ceilingRun(plan: Plan, stack: BenchStack): Promise<CeilingResult>
   const { workflows, concurrency } = plan.ceiling;
   progress(`ceiling: ${workflows} trivial workflows, ${concurrency} starts in flight, worker in its own process`);
   let output = '';
-  const temporalCpu = new CpuMeter({ temporal: stack.pids.temporal }).start();
+  const temporalCpu = new CpuMeter({
+    temporal: stack.pids.temporal,
+    ferretdb: stack.pids.ferretdb,
+    bench: process.pid,
+  }).start();
+  const began = Date.now();
   const child = spawnChild(
     'ceiling',
     process.execPath,
@@ -273,8 +296,11 @@ async function ceilingRun(plan: Plan, stack: BenchStack): Promise<CeilingResult>
   const code = await child.exited;
   const line = /CEILING_RESULT (.*)/.exec(output)?.[1];
   if (code !== 0 || !line) throw new Error(`ceiling run failed (exit ${code}):\n${child.logTail()}`);
-  const parsed = JSON.parse(line) as Omit<CeilingResult, 'temporal_cpu_ms_per_workflow'>;
-  const cpu = temporalCpu.stop().temporal ?? 0;
+  const parsed = JSON.parse(line) as Omit<CeilingResult, 'temporal_cpu_ms_per_workflow' | 'other_cores'>;
+  const used = temporalCpu.stop();
+  const cpu = used.temporal ?? 0;
+  // `other` includes the ceiling process itself: take out what it reported for its measured part.
+  const otherMs = Math.max(0, (used.other ?? 0) - parsed.process_cpu_ms);
   const result: CeilingResult = {
     ...parsed,
     seconds: round(parsed.seconds, 2),
@@ -282,6 +308,7 @@ async function ceilingRun(plan: Plan, stack: BenchStack): Promise<CeilingResult>
     ceiling_wps: round(parsed.ceiling_wps),
     // Includes the worker's bundling/start-up time, when the server is mostly idle.
     temporal_cpu_ms_per_workflow: round(cpu / Math.max(1, parsed.completed), 2),
+    other_cores: round(otherMs / Math.max(1, Date.now() - began), 2),
   };
   progress(`ceiling: ${result.completed} completed in ${result.seconds} s → ${result.ceiling_wps} workflows/s`);
   return result;
@@ -319,6 +346,7 @@ async function e2eRun(plan: Plan, stack: BenchStack, hookflow: HookflowProcesses
       cpu_ms: cpu,
       cpu_ms_per_event: perEvent(cpu, done),
       cores_busy: coresBusy(cpu, completion.seconds),
+      other_cores: otherCores(cpu, completion.seconds),
     };
     progress(
       `e2e: ${completion.processed} processed, ${completion.failed} failed in ${result.completion.seconds} s → ${result.events_per_s} events/s${completion.timed_out ? ' (TIMED OUT)' : ''}`,
@@ -340,6 +368,7 @@ export interface GrowthWindow {
   events_per_s: number;
   cpu_ms_per_event: Record<string, number>;
   cores_busy: number;
+  other_cores: number;
   probe: ProbeResult;
 }
 
@@ -395,6 +424,7 @@ export async function growthPhase(plan: Plan): Promise<GrowthResult> {
           events_per_s: round(done / completion.seconds),
           cpu_ms_per_event: perEvent(cpu, done),
           cores_busy: coresBusy(cpu, completion.seconds),
+          other_cores: otherCores(cpu, completion.seconds),
           probe,
         };
       };
@@ -450,6 +480,7 @@ export interface BurstResult {
   drain_events_per_s: number;
   cpu_ms_per_event: Record<string, number>;
   cores_busy: number;
+  other_cores: number;
   peaks: Peaks;
 }
 
@@ -496,6 +527,7 @@ export async function burstPhase(plan: Plan): Promise<BurstResult> {
         drain_events_per_s: round(done / completion.seconds),
         cpu_ms_per_event: perEvent(cpu, done),
         cores_busy: coresBusy(cpu, completion.seconds),
+        other_cores: otherCores(cpu, completion.seconds),
       };
     } finally {
       await watch.close();

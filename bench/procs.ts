@@ -286,10 +286,25 @@ export class MemorySampler {
   }
 }
 
+/** CPU time the whole machine spent busy (all cores, /proc/stat), in milliseconds. */
+export function machineBusyMs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal …: busy = all but idle and iowait.
+    const busy = fields.slice(0, 8).reduce((sum, value, index) => (index === 3 || index === 4 ? sum : sum + value), 0);
+    return (busy * 1000) / clkTck();
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * CPU milliseconds each named process (with its descendants) used between `start()` and `stop()`.
- * This process itself is counted alone: its descendants are the stack and hookflow.
+ * This process itself is counted alone: its descendants are the stack and hookflow. `other` is
+ * what the rest of the machine used meanwhile (other processes competing for the cores).
  */
+const MACHINE = '__machine';
+
 export class CpuMeter {
   private readonly before = new Map<string, number>();
 
@@ -301,17 +316,23 @@ export class CpuMeter {
   }
 
   stop(): Record<string, number> {
-    return Object.fromEntries(
+    const used = Object.fromEntries(
       Object.entries(this.read()).map(([name, ms]) => [name, Math.round(ms - (this.before.get(name) ?? 0))]),
     );
+    const { [MACHINE]: machine = 0, ...named } = used;
+    const ours = Object.values(named).reduce((sum, ms) => sum + ms, 0);
+    return { ...named, other: Math.max(0, machine - ours) };
   }
 
   private read(): Record<string, number> {
     const children = childMap();
     const noChildren: ChildMap = new Map();
-    return Object.fromEntries(
-      Object.entries(this.pids).map(([name, pid]) => [name, cpuMs(pid, pid === process.pid ? noChildren : children)]),
-    );
+    return {
+      ...Object.fromEntries(
+        Object.entries(this.pids).map(([name, pid]) => [name, cpuMs(pid, pid === process.pid ? noChildren : children)]),
+      ),
+      [MACHINE]: machineBusyMs(),
+    };
   }
 }
 

@@ -130,12 +130,12 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     push(
-      '| server | load | connections | 2xx | non-2xx | errors | 2xx/s | p50 ms | p99 ms | max ms | receiver CPU ms/req | Temporal CPU ms/req | FerretDB CPU ms/req |',
-      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+      '| server | load | connections | 2xx | non-2xx | errors | 2xx/s | p50 ms | p99 ms | max ms | receiver CPU ms/req | Temporal CPU ms/req | FerretDB CPU ms/req | other processes, cores |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     const row = (server: string, step: AckStep) =>
       push(
-        `| ${server} | ${loadLabel(step)} | ${step.connections} | ${fmt(step['2xx'], 0)} | ${fmt(step.non2xx, 0)} | ${fmt(step.errors, 0)} | ${fmt(step.ok_rps)} | ${fmt(step.p50_ms)} | ${fmt(step.p99_ms)} | ${fmt(step.max_ms)} | ${fmt(step.cpu_ms_per_request.receiver ?? step.cpu_ms_per_request.baseline, 2)} | ${fmt(step.cpu_ms_per_request.temporal, 2)} | ${fmt(step.cpu_ms_per_request.ferretdb, 2)} |`,
+        `| ${server} | ${loadLabel(step)} | ${step.connections} | ${fmt(step['2xx'], 0)} | ${fmt(step.non2xx, 0)} | ${fmt(step.errors, 0)} | ${fmt(step.ok_rps)} | ${fmt(step.p50_ms)} | ${fmt(step.p99_ms)} | ${fmt(step.max_ms)} | ${fmt(step.cpu_ms_per_request.receiver ?? step.cpu_ms_per_request.baseline, 2)} | ${fmt(step.cpu_ms_per_request.temporal, 2)} | ${fmt(step.cpu_ms_per_request.ferretdb, 2)} | ${fmt(step.other_cores, 2)} |`,
       );
     if (ack.baseline) {
       row('Stripe docs handler', ack.baseline.concurrency);
@@ -153,7 +153,9 @@ export function renderMarkdown(report: BenchReport): string {
       `${fmt(c.workflows, 0)} trivial workflows (bench/workflows/trivial.ts: no activity, no timer) on task queue \`bench-ceiling\`, ` +
         `worker in its own process, at most ${c.concurrency} start calls in flight, completions counted through visibility. ` +
         `${fmt(c.completed, 0)} completed in ${fmt(c.seconds, 2)} s (all started after ${fmt(c.start_seconds, 2)} s) → ` +
-        `**${fmt(c.ceiling_wps)} workflows/s**; Temporal server CPU ${fmt(c.temporal_cpu_ms_per_workflow, 2)} ms per workflow` +
+        `**${fmt(c.ceiling_wps)} workflows/s**; Temporal server CPU ${fmt(c.temporal_cpu_ms_per_workflow, 2)} ms per workflow, ` +
+        `ceiling process ${fmt(c.process_cpu_ms / Math.max(1, c.completed), 2)} ms per workflow; other processes on the machine ` +
+        `used ${fmt(c.other_cores, 2)} cores meanwhile (includes the ceiling process's start-up)` +
         `${c.timed_out ? ' — TIMED OUT' : ''}.`,
       '',
     );
@@ -174,7 +176,8 @@ export function renderMarkdown(report: BenchReport): string {
     );
     push(
       `CPU per event over the phase (utime + stime from /proc; the benchmark process without its children). ` +
-        `All of them together kept ${fmt(e2e.cores_busy, 2)} of ${String(report.machine.cores)} cores busy on average.`,
+        `All of them together kept ${fmt(e2e.cores_busy, 2)} of ${String(report.machine.cores)} cores busy on average; ` +
+        `other processes on the machine used ${fmt(e2e.other_cores, 2)} cores meanwhile.`,
       '',
     );
     push('| process | CPU ms per event |', '|---|---|');
@@ -194,13 +197,13 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     push(
-      '| window | events stored | events/s | cores busy | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
-      '|---|---|---|---|---|---|---|---|---|---|',
+      '| window | events stored | events/s | cores busy | other processes, cores | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const window of growth.windows) {
       const p = window.probe;
       push(
-        `| ${window.label} | ${fmt(window.stored_before, 0)} → ${fmt(window.stored_after, 0)} | ${fmt(window.events_per_s)} | ${fmt(window.cores_busy, 2)} | ${fmt(window.cpu_ms_per_event.worker, 2)} | ${fmt(window.cpu_ms_per_event.ferretdb, 2)} | ${pair(p.stripe_events.findOne)} | ${pair(p.stripe_events.updateOne)} | ${pair(p.object_state.findOne)} | ${pair(p.object_state.updateOne)} |`,
+        `| ${window.label} | ${fmt(window.stored_before, 0)} → ${fmt(window.stored_after, 0)} | ${fmt(window.events_per_s)} | ${fmt(window.cores_busy, 2)} | ${fmt(window.other_cores, 2)} | ${fmt(window.cpu_ms_per_event.worker, 2)} | ${fmt(window.cpu_ms_per_event.ferretdb, 2)} | ${pair(p.stripe_events.findOne)} | ${pair(p.stripe_events.updateOne)} | ${pair(p.object_state.findOne)} | ${pair(p.object_state.updateOne)} |`,
       );
     }
     push(
@@ -219,7 +222,7 @@ export function renderMarkdown(report: BenchReport): string {
       `${fmt(burst.sent, 0)} events at ${fmt(burst.load.offered_rate, 0)}/s offered (open model, ${burst.load.connections} connections), ` +
         `worker running: ${loadSummary(burst.load)}. ${fmt(burst.processed, 0)} processed and ${fmt(burst.failed, 0)} failed ` +
         `${fmt(burst.completion.seconds, 1)} s after the first send (drain ${fmt(burst.drain_events_per_s)} events/s, ` +
-        `${fmt(burst.cores_busy, 2)} cores busy on average)` +
+        `${fmt(burst.cores_busy, 2)} cores busy on average, other processes ${fmt(burst.other_cores, 2)})` +
         `${burst.completion.timed_out ? ' — TIMED OUT before all were processed' : ''}. ` +
         `Time to 50 / 90 / 99 / 100 % done: ${tail(burst.completion)}.`,
       '',
@@ -276,6 +279,7 @@ function processName(name: string): string {
     ferretdb: 'FerretDB',
     bench: 'benchmark (load generator)',
     baseline: 'Stripe docs handler',
+    other: 'other processes on the machine',
   };
   return names[name] ?? name;
 }

@@ -129,6 +129,7 @@ async function main(): Promise<void> {
           ratio_to_ceiling: ceiling ? Math.round((e2e.events_per_s / ceiling.ceiling_wps) * 1000) / 1000 : null,
           cpu_ms_per_event: e2e.cpu_ms_per_event,
           cores_busy: e2e.cores_busy,
+          other_cores: e2e.other_cores,
         };
         report.cpu_ms_per_event = e2e.cpu_ms_per_event;
       }
