@@ -48,6 +48,16 @@ if [ "${1:-}" = "--check" ]; then
   exit 0
 fi
 
+# Two bootstraps at once (npm test while npm run dev restarts, two shells) would race on npm ci,
+# the FerretDB build directory and tsc's output: the second waits for the first, then finds
+# everything up to date.
+mkdir -p .tools
+exec 9>.tools/.bootstrap.lock
+if ! flock -n 9; then
+  say "another bootstrap is running; waiting for it"
+  flock 9
+fi
+
 # --- npm dependencies --------------------------------------------------------------------------
 if npm_needed; then
   say "installing npm dependencies (npm ci)"
