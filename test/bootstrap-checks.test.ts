@@ -128,8 +128,8 @@ describe('bootstrap "already installed?" checks', () => {
 
   it('compiles only when a TypeScript source or tsconfig.json is newer than the last successful compile', () => {
     const later = Math.floor(Date.now() / 1000) + 60;
-    write('bench/reports/latest.json', '{}'); // outputs beside the sources do not count
-    setMtime('bench/reports/latest.json', later);
+    write('bench/results/latest.json', '{}'); // outputs beside the sources do not count
+    setMtime('bench/results/latest.json', later);
     assert.ok(check(script).lines.includes('[bootstrap] up to date: TypeScript'));
 
     setMtime('src/config.ts', later);

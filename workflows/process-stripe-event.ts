@@ -25,7 +25,7 @@ const DATABASE_RETRY: RetryPolicy = {
 
 // Local activities: short database work in the worker process, recorded as markers instead of
 // scheduled tasks, so an event costs fewer history events and round trips through the (single
-// shard, SQLite) dev server — see bench/ for the measured difference.
+// shard, SQLite) dev server — `node dist/bench/cost-probe.js` counts both per event type.
 const { applyEventToState, recordEventOutcome } = proxyLocalActivities<EventActivities>({
   startToCloseTimeout: '1 minute',
   retry: DATABASE_RETRY,

@@ -25,8 +25,9 @@ export interface LocalStackOptions {
    */
   ephemeral?: boolean;
   /**
-   * SQLite pragmas of Temporal's file database. Default WAL + synchronous=normal: see
-   * bench/ for the measured comparison with the rollback journal and synchronous=off.
+   * SQLite pragmas of Temporal's file database. Default WAL + synchronous=normal: measured against
+   * the rollback journal and synchronous=off before the bench harness existed, worth 20–25 % of
+   * throughput at most (the dev server is CPU-bound, not fsync-bound); the bench report lists them.
    */
   temporalSqlitePragmas?: string[];
   startTimeoutMs?: number;
