@@ -437,13 +437,20 @@ describe('fault injection (production shape)', function () {
       deliveries,
       settled,
       await duplicateRuns(events.map((e) => e.id)),
-      `refused while down ${answers.filter((a) => a.error === 'ECONNREFUSED').length}, reset ${resets.length}`,
+      `refused while down ${answers.filter((a) => a.error === 'ECONNREFUSED').length}, reset before being read ${resets.length}`,
     );
     assertClean(figures);
     assert.equal(figures.events, 300);
     assert.equal(figures.server, 0);
+    // A connection still in the kernel's accept queue when the listener closes is reset by the
+    // kernel: the receiver never read it, so it is a refusal like ECONNREFUSED (Stripe retries).
+    // A request the receiver did read and then dropped would show as a reset whose retry finds the
+    // event already stored (duplicate: true): that is the loss of an acknowledgement this checks.
+    const droppedAfterStoring = deliveries.filter(
+      (d) => d.answers.some((a) => resets.includes(a)) && d.duplicate !== false,
+    );
     assert.deepEqual(
-      resets.map((a) => a.error),
+      droppedAfterStoring.map((d) => ({ id: d.id, answers: d.answers.map((a) => a.error ?? a.status) })),
       [],
       'no accepted request was dropped without an answer',
     );
