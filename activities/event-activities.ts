@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Config } from '../src/config';
-import { businessHandlerOf } from '../src/contracts';
+import { businessHandlerOf, CLERK_HANDLERS } from '../src/contracts';
 import type { Stores } from '../src/stores';
 import { summarizeEvent } from '../src/stripe/event-summary';
 import { activityLog } from './stored-event';
@@ -9,6 +9,8 @@ import type { EventActivities, EventOutcome, EventRef, ProcessResult } from './t
 export interface EventActivityDeps {
   stores: Pick<Stores, 'events' | 'objectState'>;
   state: Config['state'];
+  /** Whether a tenant has a Clerk key (the business handlers' resolver); absent without business handlers. */
+  clerkConfigured?: (tenantId: string) => Promise<boolean>;
 }
 
 /** Activities over injected dependencies: tests pass a real database, nothing is module-global. */
@@ -38,8 +40,12 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       const summary = summarizeEvent(event);
       const result = await applyState(ref.tenantId, summary, event);
       // No business handler: the state write is the whole job, so the outcome is recorded here.
-      const recorded = businessHandlerOf(summary.type) === null;
+      const handler = businessHandlerOf(summary.type);
+      const recorded = handler === null;
       if (recorded) await recordEventOutcome({ ...ref, status: 'processed', outcome: result.outcome, error: null });
+      if (handler && CLERK_HANDLERS.includes(handler) && deps.clerkConfigured) {
+        return { ...result, recorded, clerkConfigured: await deps.clerkConfigured(ref.tenantId) };
+      }
       return { ...result, recorded };
     },
 

@@ -4,10 +4,17 @@ import { createOutboundActivities, type OutboundActivityDeps } from './outbound'
 
 export type ActivityDeps = EventActivityDeps & { outbound?: OutboundActivityDeps; business?: BusinessActivityDeps };
 
+function clerkConfiguredBy(clerkFor: BusinessActivityDeps['clerkFor']) {
+  return async (tenantId: string) => (await clerkFor(tenantId)) !== null;
+}
+
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   return {
-    ...createEventActivities(deps),
+    ...createEventActivities({
+      ...deps,
+      ...(deps.business && { clerkConfigured: clerkConfiguredBy(deps.business.clerkFor) }),
+    }),
     ...(deps.outbound ? createOutboundActivities(deps.outbound) : {}),
     ...(deps.business ? createBusinessActivities(deps.business) : {}),
   };

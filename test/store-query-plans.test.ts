@@ -108,15 +108,21 @@ describe('per-event cost through the real stack', () => {
     await hookflow?.close();
   });
 
-  it('runs a state-only event as one local activity and one search-attribute upsert', async () => {
-    const event = stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') }));
+  /** Delivers the event, waits for its outcome, and counts entries of its workflow's history. */
+  async function processedHistory(event: ReturnType<typeof stripeEvent>) {
     assert.equal((await deliverEvent(hookflow.webhookUrl, event, SECRET_A)).status, 200);
-    await waitForEventStatus(hookflow, event.id);
+    const stored = await waitForEventStatus(hookflow, event.id);
     await workflowResult(hookflow, eventWorkflowId('default', event.id));
     const handle = hookflow.temporal.client.workflow.getHandle(eventWorkflowId('default', event.id));
-    const history = await handle.fetchHistory();
-    const events = history.events ?? [];
-    const count = (attribute: keyof (typeof events)[number]) => events.filter((entry) => entry[attribute]).length;
+    const events = (await handle.fetchHistory()).events ?? [];
+    type Entry = (typeof events)[number];
+    const count = (attribute: keyof Entry) => events.filter((entry) => entry[attribute]).length;
+    return { stored, count };
+  }
+
+  it('runs a state-only event as one local activity and one search-attribute upsert', async () => {
+    const event = stripeEvent('customer.updated', stripeObject('customer', { id: uniqueId('cus') }));
+    const { count } = await processedHistory(event);
     assert.equal(count('markerRecordedEventAttributes'), 1, 'one local activity');
     assert.equal(count('activityTaskScheduledEventAttributes'), 0, 'no scheduled activity');
     assert.equal(
@@ -124,6 +130,25 @@ describe('per-event cost through the real stack', () => {
       1,
       'the outcome is the only search attribute set after the start',
     );
+  });
+
+  it('runs a Clerk event of a tenant without a Clerk key locally, not through the rate-limited Clerk queue', async () => {
+    const event = stripeEvent(
+      'checkout.session.completed',
+      stripeObject('checkout.session', {
+        id: uniqueId('cs_test'),
+        mode: 'subscription',
+        payment_status: 'paid',
+        client_reference_id: uniqueId('org'),
+        customer: uniqueId('cus'),
+        subscription: uniqueId('sub'),
+      }),
+    );
+    const { stored, count } = await processedHistory(event);
+    assert.equal(stored.status, 'processed');
+    assert.equal(stored.outcome, 'clerk_not_configured');
+    assert.equal(count('markerRecordedEventAttributes'), 3, 'state, Clerk handler and outcome: local activities');
+    assert.equal(count('activityTaskScheduledEventAttributes'), 0, 'nothing waits for the Clerk queue');
   });
 });
 

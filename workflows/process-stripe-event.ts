@@ -74,7 +74,9 @@ export async function processStripeEvent(ref: EventRef): Promise<ProcessEventRes
 async function runBusinessHandler(ref: EventRef, state: ProcessResult): Promise<BusinessResult | null> {
   const handler = businessHandlerOf(state.type);
   if (!handler) return null;
-  const activities = CLERK_HANDLERS.includes(handler) ? clerkActivities() : business;
+  // A tenant without Clerk gets no Clerk request: its Clerk handler runs locally, unthrottled.
+  const viaClerkQueue = CLERK_HANDLERS.includes(handler) && state.clerkConfigured !== false;
+  const activities = viaClerkQueue ? clerkActivities() : business;
   const result = await activities[handler](ref);
   for (const message of result.outbound) {
     await dispatchOutbound({
