@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import { businessHandlerOf, CLERK_HANDLERS } from '../src/contracts';
 import type { Stores } from '../src/stores';
@@ -11,6 +11,8 @@ export interface EventActivityDeps {
   state: Config['state'];
   /** Whether a tenant has a Clerk key (the business handlers' resolver); absent without business handlers. */
   clerkConfigured?: (tenantId: string) => Promise<boolean>;
+  /** hookflow_events_processed_total{type,outcome} (worker metrics). */
+  observe?: { eventProcessed(type: string, outcome: string): void };
 }
 
 /** Activities over injected dependencies: tests pass a real database, nothing is module-global. */
@@ -18,11 +20,16 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
   const { events, objectState } = deps.stores;
 
   async function recordEventOutcome(outcome: EventOutcome): Promise<void> {
-    await events.markStatus(outcome.tenantId, outcome.eventId, outcome.status, {
-      outcome: outcome.outcome,
-      error: outcome.error,
-      reason: outcome.reason ?? null,
-    });
+    // The run that records the status becomes the event's current run (support view, re-runs).
+    const execution = Context.current().info.workflowExecution;
+    await events.markStatus(
+      outcome.tenantId,
+      outcome.eventId,
+      outcome.status,
+      { outcome: outcome.outcome, error: outcome.error, reason: outcome.reason ?? null },
+      execution ? { workflowId: execution.workflowId, runId: execution.runId } : undefined,
+    );
+    deps.observe?.eventProcessed(outcome.type ?? 'unknown', outcome.outcome);
   }
 
   return {
@@ -42,7 +49,9 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       // No business handler: the state write is the whole job, so the outcome is recorded here.
       const handler = businessHandlerOf(summary.type);
       const recorded = handler === null;
-      if (recorded) await recordEventOutcome({ ...ref, status: 'processed', outcome: result.outcome, error: null });
+      if (recorded) {
+        await recordEventOutcome({ ...ref, type: summary.type, status: 'processed', outcome: result.outcome, error: null });
+      }
       if (handler && CLERK_HANDLERS.includes(handler) && deps.clerkConfigured) {
         return { ...result, recorded, clerkConfigured: await deps.clerkConfigured(ref.tenantId) };
       }

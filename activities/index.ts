@@ -1,8 +1,13 @@
+import { createBulkRerunActivities, type BulkRerunActivityDeps } from './bulk-reruns';
 import { createBusinessActivities, type BusinessActivityDeps } from './business-activities';
 import { createEventActivities, type EventActivityDeps } from './event-activities';
 import { createOutboundActivities, type OutboundActivityDeps } from './outbound';
 
-export type ActivityDeps = EventActivityDeps & { outbound?: OutboundActivityDeps; business?: BusinessActivityDeps };
+export type ActivityDeps = EventActivityDeps & {
+  outbound?: OutboundActivityDeps;
+  business?: BusinessActivityDeps;
+  bulkReruns?: BulkRerunActivityDeps;
+};
 
 function clerkConfiguredBy(clerkFor: BusinessActivityDeps['clerkFor']) {
   return async (tenantId: string) => (await clerkFor(tenantId)) !== null;
@@ -17,5 +22,6 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...(deps.outbound ? createOutboundActivities(deps.outbound) : {}),
     ...(deps.business ? createBusinessActivities(deps.business) : {}),
+    ...(deps.bulkReruns ? createBulkRerunActivities(deps.bulkReruns) : {}),
   };
 }

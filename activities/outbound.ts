@@ -100,6 +100,7 @@ export function createOutboundActivities(deps: OutboundActivityDeps): OutboundAc
       const endpoint = await endpoints.load(message.endpointId);
       if (!endpoint || !endpoint.enabled) {
         await messages.setStatus(messageId, 'skipped', `endpoint ${message.endpointId} was disabled`);
+        deps.observe?.attempt('skipped');
         return { outcome: 'skipped', statusCode: null, error: 'endpoint disabled' };
       }
       const at = new Date();
@@ -123,6 +124,7 @@ export function createOutboundActivities(deps: OutboundActivityDeps): OutboundAc
         at,
       });
       const outcome = classify(result.status, result.error);
+      deps.observe?.attempt(outcome);
       deps.logger.info(
         {
           eventId: message.stripeEventId,

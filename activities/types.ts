@@ -27,6 +27,8 @@ export interface ProcessResult {
 }
 
 export interface EventOutcome extends EventRef {
+  /** Stripe event type, for hookflow_events_processed_total (absent when the failure came before it was read). */
+  type?: string;
   status: 'processed' | 'failed';
   outcome: HookflowOutcomeValue;
   error: string | null;
@@ -40,3 +42,4 @@ export interface EventActivities {
 }
 export type * from './outbound-types';
 export type * from './business-types';
+export type * from './bulk-rerun-types';

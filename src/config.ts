@@ -125,6 +125,34 @@ const envSchema = z.object({
   CLERK_MAX_REQUESTS_PER_SECOND: z.coerce.number().positive().default(8),
   /** Stripe metadata key that carries the payment-session id on charges and payment intents. */
   HOOKFLOW_SESSION_METADATA_KEY: z.string().min(1).max(40).default('hookflow_session_id'),
+  /** Temporal Web UI base URL (e.g. `http://127.0.0.1:8233`) for "Open in Temporal UI" links; unset = no links. */
+  TEMPORAL_UI_URL: optionalString.pipe(z.url({ protocol: /^https?$/ }).nullable()),
+  /** Most events one bulk re-run may plan; a filter matching more is refused (narrow it). */
+  HOOKFLOW_RERUN_MAX_EVENTS: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /** Events a bulk re-run starts per second, so a large re-run never floods the workers. */
+  HOOKFLOW_RERUN_RATE: z.coerce.number().positive().max(1_000).default(5),
+  /**
+   * Stripe secret or restricted key (`sk_live_…`, `sk_test_…`, `rk_…`) of the single default tenant,
+   * for backfills, catch-up, thin events and same-second re-fetches; a read-only restricted key is
+   * enough. Stored tenants carry their own (`tenants add --stripe-api-key-file`).
+   */
+  STRIPE_API_KEY: optionalString.pipe(
+    z
+      .string()
+      .regex(/^(sk|rk)_(live|test)_\S+$/, 'must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_…)')
+      .nullable(),
+  ),
+  /** Where Stripe API calls go (`protocol://host:port`); tests and `hookflow fake-stripe` point it at a local fake. */
+  STRIPE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.stripe.com'),
+  /** Seconds one Stripe API request may take before it fails (and Temporal retries it). */
+  STRIPE_API_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(30),
+  /**
+   * Stripe API requests per second all workers together make for live-mode keys, and for sandbox
+   * (test-mode) keys: Temporal task-queue rate limits. Stripe allows 100 reads/s live and 25 in a
+   * sandbox (https://docs.stripe.com/rate-limits); the defaults leave room for the merchant's own calls.
+   */
+  STRIPE_API_LIVE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(100).default(50),
+  STRIPE_API_SANDBOX_REQUESTS_PER_SECOND: z.coerce.number().positive().max(25).default(20),
   /** Bearer token of the admin API (`/api/*`); unset disables the API. */
   HOOKFLOW_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').nullable()),
   /** CIDRs outbound webhooks may reach although private, loopback or link-local (e.g. `127.0.0.1/32`); empty = none. */
@@ -165,6 +193,8 @@ export interface Config {
   sessions: { metadataKey: string };
   adminToken: string | null;
   outbound: { allow: string[]; timeoutMs: number; retryScheduleMs: number[]; maxRetryAfterMs: number };
+  /** Support view: Temporal UI links and bulk re-run limits. */
+  support: { temporalUiUrl: string | null; rerunMaxEvents: number; rerunPerSecond: number };
 }
 
 export class ConfigError extends Error {
@@ -233,6 +263,11 @@ export function requireMasterKey(config: Config): MasterKey {
 }
 
 function csvList(value: string): string[] {
+    support: {
+      temporalUiUrl: e.TEMPORAL_UI_URL,
+      rerunMaxEvents: e.HOOKFLOW_RERUN_MAX_EVENTS,
+      rerunPerSecond: e.HOOKFLOW_RERUN_RATE,
+    },
   return value
     .split(',')
     .map((entry) => entry.trim())

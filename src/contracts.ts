@@ -40,6 +40,11 @@ export const HOOKFLOW_OUTCOMES = {
   session_failed: 'a failed payment was recorded on its payment session',
   no_session: 'a payment without a payment-session id in its metadata',
   failed: 'processing failed; the reason is on the stored event; support can re-run it',
+  delivered: 'outbound delivery workflow: the merchant endpoint answered 2xx',
+  delivery_failed:
+    'outbound delivery workflow: gave up after the retry schedule; `hookflow deliveries resend` sends it again',
+  endpoint_disabled: 'outbound delivery workflow: the endpoint answered 410 Gone and was disabled',
+  delivery_skipped: 'outbound delivery workflow: not sent, the endpoint is disabled or it was delivered already',
 } as const;
 export type HookflowOutcomeValue = keyof typeof HOOKFLOW_OUTCOMES;
 export const HOOKFLOW_OUTCOME_VALUES = Object.keys(HOOKFLOW_OUTCOMES) as HookflowOutcomeValue[];
@@ -65,6 +70,11 @@ export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTE_TYPES;
 /** `stripe-event:<tenant>:<event id>` — one workflow per Stripe event (design: Idempotency). */
 export function eventWorkflowId(tenantId: string, eventId: string): string {
   return `stripe-event:${tenantId}:${eventId}`;
+}
+
+/** One bulk re-run job per tenant at a time: the id is the tenant's, a running one blocks the next. */
+export function bulkRerunWorkflowId(tenantId: string): string {
+  return `bulk-rerun:${tenantId}`;
 }
 
 /** `<kind>:<business id>` ids (house style): one sequence per (endpoint, object), one delivery per message. */

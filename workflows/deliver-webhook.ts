@@ -1,11 +1,14 @@
-import { ApplicationFailure, log, proxyActivities, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type {
   AttemptOutcome,
   DeliverWebhookInput,
   DeliverWebhookResult,
+  DeliveryOutcome,
   DeliveryPlan,
   OutboundActivities,
 } from '../activities/types';
+import type { HookflowOutcomeValue } from '../src/contracts';
+import { HookflowOutcome } from './search-attributes';
 
 // One attempt is one activity run and nothing more: a Temporal retry would be an extra, unscheduled
 // HTTP request. The start-to-close timeout only has to cover the HTTP timeout (≤ 60 s) plus two writes.
@@ -27,8 +30,27 @@ const { beginWebhookDelivery, markWebhookDelivered, markWebhookFailed, disableWe
  * (durable timers, jittered, never shorter than the endpoint's `Retry-After`); 2xx delivers,
  * 410 Gone disables the endpoint, anything else — 3xx included — is a failed attempt. After the
  * schedule the message is marked failed. The `webhook-id` (the message id) is the same every time.
+ *
+ * A delivery that gave up still completes (its result says `failed`), but its `HookflowOutcome`
+ * search attribute says `delivery_failed`, so operators find every undelivered message with one
+ * Temporal UI filter; failing the workflow instead would also fail the sequence's child call and
+ * look like a bug in hookflow rather than a merchant that is down.
  */
 export async function deliverWebhook(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
+  const result = await deliver(input);
+  upsertSearchAttributes([{ key: HookflowOutcome, value: OUTCOME_ATTRIBUTE[result.outcome] }]);
+  return result;
+}
+
+/** What the `HookflowOutcome` search attribute of a delivery workflow says about its result. */
+const OUTCOME_ATTRIBUTE: Record<DeliveryOutcome, HookflowOutcomeValue> = {
+  delivered: 'delivered',
+  failed: 'delivery_failed',
+  endpoint_disabled: 'endpoint_disabled',
+  skipped: 'delivery_skipped',
+};
+
+async function deliver(input: DeliverWebhookInput): Promise<DeliverWebhookResult> {
   const { message, plan } = input;
   const { messageId, endpointId } = message;
   const begin = await beginWebhookDelivery(messageId);

@@ -2,3 +2,4 @@
 export { processStripeEvent } from './process-stripe-event';
 export { deliverWebhook } from './deliver-webhook';
 export { sequenceWebhookDeliveries } from './sequence-webhook-deliveries';
+export { bulkRerunEvents } from './bulk-rerun';

@@ -53,19 +53,28 @@ export interface ProcessEventResult extends ProcessResult {
  * without a business handler is one local activity (state + outcome) and one search-attribute upsert.
  */
 export async function processStripeEvent(ref: EventRef): Promise<ProcessEventResult> {
+  let type: string | undefined;
   try {
     const state = await applyEventToState(ref);
+    type = state.type;
     const handled = state.recorded ? null : await runBusinessHandler(ref, state);
     const outcome = handled?.outcome ?? state.outcome;
     if (!state.recorded) {
-      await recordEventOutcome({ ...ref, status: 'processed', outcome, error: null, reason: handled?.reason ?? null });
+      await recordEventOutcome({
+        ...ref,
+        type,
+        status: 'processed',
+        outcome,
+        error: null,
+        reason: handled?.reason ?? null,
+      });
     }
     upsertSearchAttributes([{ key: HookflowOutcome, value: outcome }]);
     return { ...state, business: handled };
   } catch (error) {
     const message = failureMessage(error);
     log.warn('event processing failed', { eventId: ref.eventId, error: message });
-    await recordFailureOutcome({ ...ref, status: 'failed', outcome: 'failed', error: message });
+    await recordFailureOutcome({ ...ref, type, status: 'failed', outcome: 'failed', error: message });
     upsertSearchAttributes([{ key: HookflowOutcome, value: 'failed' }]);
     throw error;
   }

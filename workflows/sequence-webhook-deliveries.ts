@@ -10,6 +10,7 @@ import {
 import type { OutboundMessageRef, SequenceInput } from '../activities/types';
 import { deliveryWorkflowId } from '../src/contracts';
 import type { deliverWebhook } from './deliver-webhook';
+import { deliverySearchAttributes } from './delivery-search-attributes';
 import { enqueueWebhookMessage } from './outbound-signals';
 
 /** Bounds history: a busy object's sequence continues as new after this many deliveries. */
@@ -48,6 +49,8 @@ export async function sequenceWebhookDeliveries(input: SequenceInput): Promise<{
         // Mongo's message status is the lasting dedupe; the child checks it before sending.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.TERMINATE,
+        // Searchable from its start event (no extra history event); the child sets the final outcome.
+        typedSearchAttributes: deliverySearchAttributes(message),
       });
     } catch (error) {
       // One broken message must not hold back the rest of the object's messages for ever.

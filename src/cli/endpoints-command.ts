@@ -8,6 +8,7 @@ import {
   type EndpointStore,
   type EndpointView,
 } from '../stores/endpoint-store';
+import { recoverCommand } from './deliveries-command';
 import { storeCommandRunner, type StoreCommandIo } from './store-command';
 
 export type EndpointsCommandDeps = StoreCommandIo;
@@ -99,6 +100,8 @@ export function endpointsCommand(deps: EndpointsCommandDeps = {}): Command {
         output(options.json, endpoint, `${describe(endpoint)}\n  new signing secret (shown once): ${endpoint.secret}`);
       });
     });
+
+  endpoints.addCommand(recoverCommand(deps));
 
   return endpoints;
 }

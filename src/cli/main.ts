@@ -7,6 +7,7 @@ import { createLogger } from '../logger';
 import { REPO_ROOT, VERSION } from '../version';
 import { debugDetails, describeFailure, type FailureHints } from './cli-errors';
 import { closeOnSignals } from './shutdown';
+import { deliveriesCommand } from './deliveries-command';
 import { endpointsCommand } from './endpoints-command';
 import { tenantsCommand } from './tenants-command';
 import { triggerCommand } from './trigger-command';
@@ -77,6 +78,7 @@ program
 
 program.addCommand(tenantsCommand());
 program.addCommand(endpointsCommand());
+program.addCommand(deliveriesCommand());
 program.addCommand(triggerCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {

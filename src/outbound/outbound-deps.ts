@@ -27,6 +27,13 @@ export interface OutboundActivityDeps {
   logger: Logger;
   /** Tests inject a resolver so no DNS query leaves the machine. */
   guard?: GuardOptions;
+  /** Counts every HTTP attempt by its result (`hookflow_outbound_attempts_total`). */
+  observe?: OutboundObserver;
+}
+
+export interface OutboundObserver {
+  /** `delivered`, `failed`, `gone` (410) or `skipped` (endpoint disabled before the request). */
+  attempt(result: 'delivered' | 'failed' | 'gone' | 'skipped'): void;
 }
 
 /** Everything the outbound activities need, from config and the worker's stores and Temporal client. */
@@ -35,19 +42,26 @@ export function buildOutboundDeps(
   stores: { endpoints: EndpointStore; messages: MessageStore },
   temporal: Client,
   log: Logger,
+  observe?: OutboundObserver,
 ): OutboundActivityDeps {
   return {
     endpoints: stores.endpoints,
     messages: stores.messages,
     allow: outboundAllowList(config),
     timeoutMs: config.outbound.timeoutMs,
-    plan: {
-      retryScheduleMs: config.outbound.retryScheduleMs,
-      jitterRatio: JITTER_RATIO,
-      maxRetryAfterMs: config.outbound.maxRetryAfterMs,
-    },
+    plan: deliveryPlanOf(config),
     temporal: { client: temporal, taskQueue: config.temporal.taskQueue },
     logger: log.child({ component: 'outbound' }),
+    ...(observe ? { observe } : {}),
+  };
+}
+
+/** The retry schedule of every delivery, first ones and resends alike. */
+export function deliveryPlanOf(config: Config): DeliveryPlan {
+  return {
+    retryScheduleMs: config.outbound.retryScheduleMs,
+    jitterRatio: JITTER_RATIO,
+    maxRetryAfterMs: config.outbound.maxRetryAfterMs,
   };
 }
 

@@ -3,7 +3,11 @@ import type { Config } from '../config';
 import { connectDatabase, type Database } from '../db/connection';
 import { storeOptionsFromConfig } from '../stores';
 import type { Logger } from '../logger';
+import { createDeliveryService } from '../outbound/delivery-service';
+import { deliveryPlanOf } from '../outbound/outbound-deps';
 import { createApp } from '../receiver/app';
+import { eventQueriesFromConfig, rerunServiceFromConfig } from '../support/support-deps';
+import { createSupportMetrics, type SupportMetrics } from '../support/support-metrics';
 import { answerClientError } from '../receiver/error-handler';
 import type { TenantResolver } from '../receiver/tenants';
 import { connectTemporal, type TemporalClient } from '../temporal/client';
@@ -33,7 +37,23 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
   if (config.stripe.webhookSecrets.length === 0 && !config.tenants.masterKey) {
     log.warn('STRIPE_WEBHOOK_SECRET is empty: every delivery will be refused until it is set');
   }
-  const { app, drainStarts } = createApp({
+  const deliveries = createDeliveryService({
+    messages: db.stores.messages,
+    endpoints: db.stores.endpoints,
+    temporal: temporal.client,
+    taskQueue: config.temporal.taskQueue,
+    plan: deliveryPlanOf(config),
+  });
+  // Counted on the app's registry, which exists once the app does: re-runs start only after that.
+  let supportMetrics: SupportMetrics | undefined;
+  const eventsApi = {
+    queries: eventQueriesFromConfig(config, db.stores, temporal.client),
+    reruns: rerunServiceFromConfig(config, db.stores, temporal.client, (trigger, result) =>
+      supportMetrics?.rerun(trigger, result),
+    ),
+    adminToken: config.adminToken,
+  };
+  const { app, drainStarts, registry } = createApp({
     log,
     events: db.stores.events,
     resolveTenant,
@@ -47,7 +67,10 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
       paymentSessions: db.stores.paymentSessions,
       adminToken: config.adminToken,
     },
+    deliveriesApi: { deliveries, adminToken: config.adminToken },
+    eventsApi,
   });
+  supportMetrics = createSupportMetrics(registry);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
     listening.once('error', reject);

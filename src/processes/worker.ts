@@ -8,8 +8,11 @@ import { createHookflowWorker } from '../worker/create-worker';
 import { createReconciler } from '../worker/reconciler';
 import { createWorkerMetrics, serveWorkerMetrics } from '../worker/worker-metrics';
 import { buildOutboundDeps } from '../outbound/outbound-deps';
+import { createOutboundMetrics } from '../outbound/outbound-metrics';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
+import { rerunServiceFromConfig } from '../support/support-deps';
+import { createSupportMetrics } from '../support/support-metrics';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -26,12 +29,23 @@ export async function startWorker(
   const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config));
   const temporal = await connectTemporal(config.temporal);
   const { endpoints, messages, tenants } = db.stores;
+  const metrics = createWorkerMetrics();
+  const support = createSupportMetrics(metrics.registry);
+  const reruns = rerunServiceFromConfig(config, db.stores, temporal.client, support.rerun);
   const worker = await createHookflowWorker(
     config.temporal,
     {
       stores: db.stores,
       state: config.state,
-      outbound: buildOutboundDeps(config, { endpoints, messages }, temporal.client, log),
+      observe: { eventProcessed: support.eventProcessed },
+      bulkReruns: { reruns, stores: db.stores },
+      outbound: buildOutboundDeps(
+        config,
+        { endpoints, messages },
+        temporal.client,
+        log,
+        createOutboundMetrics(metrics.registry),
+      ),
       business: {
         events: db.stores.events,
         cases: db.stores.cases,
@@ -45,7 +59,6 @@ export async function startWorker(
     },
     { workflowBundle, clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk) },
   );
-  const metrics = createWorkerMetrics();
   const reconciler = createReconciler({
     events: db.stores.events,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),

@@ -51,7 +51,7 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
   return router;
 }
 
-function requireAdminToken(adminToken: string | null): Middleware {
+export function requireAdminToken(adminToken: string | null): Middleware {
   const expected = adminToken ? digest(adminToken) : null;
   return async (ctx, next) => {
     if (!expected) {
@@ -75,7 +75,7 @@ function requireAdminToken(adminToken: string | null): Middleware {
  * Refuses query parameters a route does not read: an ignored filter (`?customer=…`) would answer
  * with every record, which looks like a match.
  */
-function onlyQuery(allowed: readonly string[]): Middleware {
+export function onlyQuery(allowed: readonly string[]): Middleware {
   return async (ctx, next) => {
     const unknown = Object.keys(ctx.query).filter((name) => !allowed.includes(name));
     if (unknown.length > 0) {
@@ -93,7 +93,7 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-function single(value: string | string[] | undefined): string | undefined {
+export function single(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first && first.length > 0 ? first : undefined;
 }
@@ -111,7 +111,7 @@ function enumValue<T extends string>(
   return wanted as T;
 }
 
-function limitOf(value: string | string[] | undefined): number {
+export function limitOf(value: string | string[] | undefined): number {
   const raw = single(value);
   if (raw === undefined) return DEFAULT_LIMIT;
   const limit = Number(raw);

@@ -1,11 +1,14 @@
 import Koa from 'koa';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { EventStore } from '../stores/event-store';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';
 import { createWorkflowStarter } from '../temporal/workflow-starter';
 import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';
+import { createDeliveriesApiRouter, type DeliveriesApiDeps } from './deliveries-api-router';
 import { errorHandler } from './error-handler';
 import { createEventIntake } from './event-intake';
+import { createEventsApiRouter, type EventsApiDeps } from './events-api-router';
 import { createHealthRouter, type ReadinessCheck } from './health-router';
 import { createReceiverMetrics } from './metrics';
 import { createStripeWebhookRouter } from './stripe-webhook-router';
@@ -25,12 +28,18 @@ export interface AppDeps {
   intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
   adminApi?: AdminApiDeps;
+  /** Failed outbound deliveries: list, resend, recover (`/api/deliveries`, `/api/endpoints/:id/recover`). */
+  deliveriesApi?: DeliveriesApiDeps;
+  /** Events and re-runs (`/api/events`, `/api/reruns`). */
+  eventsApi?: EventsApiDeps;
 }
 
 export interface ReceiverApp {
   app: Koa;
   /** On shutdown: waits up to `timeoutMs` for queued workflow starts (the rest stays in the inbox). */
   drainStarts(timeoutMs: number): Promise<void>;
+  /** The receiver's metrics registry (`GET /metrics`), for counters of services built outside the app. */
+  registry: Registry;
 }
 
 export function createApp(deps: AppDeps): ReceiverApp {
@@ -70,6 +79,14 @@ export function createApp(deps: AppDeps): ReceiverApp {
     const admin = createAdminApiRouter(deps.adminApi);
     app.use(admin.routes()).use(admin.allowedMethods());
   }
+  if (deps.deliveriesApi) {
+    const deliveries = createDeliveriesApiRouter(deps.deliveriesApi);
+    app.use(deliveries.routes()).use(deliveries.allowedMethods());
+  }
+  if (deps.eventsApi) {
+    const events = createEventsApiRouter(deps.eventsApi);
+    app.use(events.routes()).use(events.allowedMethods());
+  }
   app.on('error', (error: unknown) => deps.log.error({ err: error }, 'koa error'));
-  return { app, drainStarts: (timeoutMs) => starter.drain(timeoutMs) };
+  return { app, drainStarts: (timeoutMs) => starter.drain(timeoutMs), registry: metrics.registry };
 }

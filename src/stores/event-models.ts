@@ -49,12 +49,82 @@ export const stripeEventSchema = new Schema(
     workflowId: { type: String, required: true },
     receivedAt: { type: Date, required: true },
     processedAt: { type: Date, default: null },
+    /**
+     * listKey(receivedAt, eventId): the support list's sort key and cursor — one string that orders
+     * newest-first and is unique within a tenant, so a page is one range on one indexed field.
+     * Absent on events stored before the support view existed (they are not listed; `show` finds them).
+     */
+    listKey: { type: String },
+    /** Re-runs so far (audit records `event_reruns` 1…n, see rerun-store.ts). */
+    reruns: { type: Number, default: 0 },
+    /** The workflow and run that last recorded a status (a forced re-run runs under a derived id). */
+    currentWorkflowId: { type: String, default: null },
+    runId: { type: String, default: null },
+    /** A Stripe redelivery that restarted this failed event; null when only the first delivery counted. */
+    lastReceivedAt: { type: Date, default: null },
   },
   { collection: 'stripe_events', versionKey: false },
 );
 stripeEventSchema.index({ tenantId: 1, eventId: 1 }, { unique: true });
-stripeEventSchema.index({ status: 1, receivedAt: 1 });
-stripeEventSchema.index({ tenantId: 1, objectId: 1 });
+// The support list (EventStore.listEvents): every index leads with the tenant and ends with the
+// list key, so "filter by X, newest first, page after cursor" is one index range read in order. On
+// FerretDB these are SQLite expression indexes served by the patched build (scripts/bootstrap.sh).
+stripeEventSchema.index({ tenantId: 1, listKey: -1 });
+stripeEventSchema.index({ tenantId: 1, status: 1, listKey: -1 });
+stripeEventSchema.index({ tenantId: 1, type: 1, listKey: -1 });
+stripeEventSchema.index({ tenantId: 1, objectId: 1, listKey: -1 });
+stripeEventSchema.index({ tenantId: 1, customerId: 1, listKey: -1 });
+
+/** `<receivedAt ISO> <event id>`: ISO 8601 UTC strings sort as the times they name. */
+export const listKey = (receivedAt: Date, eventId: string) => `${receivedAt.toISOString()} ${eventId}`;
+
+/** The re-run audit trail (rerun-store.ts): `_id` = `<tenant>:<event id>:rerun:<seq>`. */
+export const rerunSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    eventId: { type: String, required: true },
+    seq: { type: Number, required: true },
+    trigger: { type: String, required: true },
+    by: { type: String, required: true },
+    reason: { type: String, required: true },
+    at: { type: Date, required: true },
+    forced: { type: Boolean, default: false },
+    bulkJobId: { type: String, default: null },
+    previousStatus: { type: String, required: true },
+    previousWorkflowId: { type: String, required: true },
+    previousRunId: { type: String, default: null },
+    workflowId: { type: String, required: true },
+    runId: { type: String, default: null },
+    result: { type: String, required: true },
+  },
+  { collection: 'event_reruns', versionKey: false },
+);
+
+/** Bulk re-run jobs (one Temporal workflow each), `_id` = job id; progress written by the job. */
+export const bulkRerunSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    /** The filter as given (query-string form), for display and for the job's own queries. */
+    filter: { type: Object, required: true },
+    reason: { type: String, required: true },
+    by: { type: String, required: true },
+    state: { type: String, required: true },
+    planned: { type: Number, required: true },
+    started: { type: Number, default: 0 },
+    skipped: { type: Number, default: 0 },
+    failedStarts: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    workflowId: { type: String, required: true },
+    runId: { type: String, default: null },
+    createdAt: { type: Date, required: true },
+    updatedAt: { type: Date, required: true },
+    finishedAt: { type: Date, default: null },
+    cancelledBy: { type: String, default: null },
+  },
+  { collection: 'bulk_reruns', versionKey: false },
+);
 
 /**
  * The start inbox: one document per batch of stored events whose workflows may not be started yet.
@@ -146,6 +216,8 @@ export function bindModels(connection: Connection) {
     Inbox: connection.model('Inbox', inboxSchema),
     ObjectState: connection.model('ObjectState', objectStateSchema),
     ObjectChild: connection.model('ObjectChild', objectChildSchema),
+    Rerun: connection.model('Rerun', rerunSchema),
+    BulkRerun: connection.model('BulkRerun', bulkRerunSchema),
     Lock: bindLockModel(connection),
   };
 }

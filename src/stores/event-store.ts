@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { EventStatus } from '../contracts';
-import type { EventSummary } from '../stripe/event-summary';
+import { summarizeEvent, type EventSummary } from '../stripe/event-summary';
 import { isDuplicateKeyError } from './duplicate-key';
-import { eventKey, type InboxDoc, type Models, type StripeEventDoc } from './event-models';
+import { eventKey, listKey, type InboxDoc, type Models, type StripeEventDoc } from './event-models';
+import { withLock } from './locks';
+import { rerunKey, type RerunRecord, type RerunResult, type RerunTrigger } from './rerun-store';
 
 export interface ReceivedEvent {
   tenantId: string;
@@ -16,6 +18,76 @@ export interface RecordedEvent {
   duplicate: boolean;
   /** The outcome is not recorded yet: starting the workflow is due (and idempotent). */
   needsStart: boolean;
+  /** A redelivery of a failed event restarted it: its audit record (trigger `redelivery`). */
+  restarted?: RerunRecord;
+}
+
+/** The support list's filter for one tenant (EventStore.listEvents). */
+export interface EventListFilter {
+  tenantId: string;
+  status?: string;
+  /** Exact, or a prefix when it ends in `.*` (`charge.dispute.*`). */
+  type?: string;
+  objectId?: string;
+  customerId?: string;
+  since?: Date;
+  until?: Date;
+  /** Only rows with a list key before this one (the cursor). */
+  before?: string;
+}
+
+/** A listed event: the stored record without its body. */
+export type ListedEvent = Omit<StripeEventDoc, 'rawBody'> & { listKey: string };
+
+/** Why EventStore.claimRerun refused. */
+export class RerunRefusedByStore extends Error {
+  override readonly name = 'RerunRefusedByStore';
+  constructor(
+    readonly code: 'not_failed' | 'in_progress',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClaimRerunInput {
+  tenantId: string;
+  eventId: string;
+  trigger: RerunTrigger;
+  by: string;
+  reason: string;
+  force: boolean;
+  bulkJobId: string | null;
+  /** How a forced re-run's workflow id derives from the event's (reruns.ts owns the scheme). */
+  forcedWorkflowId: (workflowId: string, seq: number) => string;
+}
+
+export interface ClaimedRerun {
+  record: RerunRecord;
+  /** What the workflow start needs (search attributes), read from the stored body. */
+  summary: EventSummary;
+}
+
+export type BulkRerunState = 'running' | 'completed' | 'cancelled' | 'failed';
+
+export interface BulkRerunJob {
+  id: string;
+  tenantId: string;
+  filter: Record<string, string>;
+  reason: string;
+  by: string;
+  state: BulkRerunState;
+  planned: number;
+  started: number;
+  skipped: number;
+  failedStarts: number;
+  lastError: string | null;
+  workflowId: string;
+  runId: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+  cancelledBy: string | null;
 }
 
 export interface RecordedBatch {
@@ -72,9 +144,40 @@ export class EventStore {
       }
       // Read only: the event's workflow may be updating this document right now (event-models.ts).
       const existing = await this.models.StripeEvent.findOne({ _id: key }).select({ status: 1 }).lean();
+      if (existing?.status === 'failed') {
+        results.push(await this.restartOnRedelivery(batch[index]!, receivedAt));
+        continue;
+      }
       results.push({ duplicate: true, needsStart: !existing || !isTerminal(existing.status) });
     }
     return { inboxId, results };
+  }
+
+  /**
+   * Stripe redelivered an event whose processing failed ("Resend" in the Dashboard, `stripe events
+   * resend`, or Stripe's own retries after a 5xx elsewhere): it runs again under its own workflow
+   * id, audited as a re-run by `stripe`. What users expect from "Resend", and the failed run's
+   * cause may well be fixed by now. A processed event is never run again by a redelivery.
+   */
+  private async restartOnRedelivery(item: ReceivedEvent, receivedAt: Date): Promise<RecordedEvent> {
+    try {
+      const claim = await this.claimRerun({
+        tenantId: item.tenantId,
+        eventId: item.summary.eventId,
+        trigger: 'redelivery',
+        by: 'stripe',
+        reason: 'Stripe redelivered the failed event',
+        force: false,
+        bulkJobId: null,
+        forcedWorkflowId: (id) => id,
+        lastReceivedAt: receivedAt,
+      });
+      return { duplicate: true, needsStart: true, restarted: claim.record };
+    } catch (error) {
+      // Someone re-ran it a moment ago (it is no longer failed): a plain duplicate.
+      if (error instanceof RerunRefusedByStore) return { duplicate: true, needsStart: false };
+      throw error;
+    }
   }
 
   /** A batch of one: catch-up, tests and tools that store a single event. */
@@ -145,11 +248,176 @@ export class EventStore {
     eventId: string,
     status: EventStatus,
     fields: { outcome?: string | null; error?: string | null; reason?: string | null } = {},
+    /** The run recording it (support view: current workflow and run id). */
+    run?: { workflowId: string; runId: string },
   ): Promise<void> {
     await this.models.StripeEvent.updateOne(
       { _id: eventKey(tenantId, eventId) },
-      { $set: { status, ...fields, ...(isTerminal(status) ? { processedAt: new Date() } : {}) } },
+      {
+        $set: {
+          status,
+          ...fields,
+          ...(isTerminal(status) ? { processedAt: new Date() } : {}),
+          ...(run ? { currentWorkflowId: run.workflowId, runId: run.runId } : {}),
+        },
+      },
     );
+  }
+
+  /**
+   * The support list: newest first, at most `limit` rows, without bodies. Every filter is an
+   * equality on an indexed field plus a range on `listKey` (since/until/cursor), sorted by
+   * `listKey` — on MongoDB an index range; on FerretDB pushed down to the SQLite expression index
+   * by the patched build (scripts/bootstrap.sh). test/support-events.test.ts checks the plan.
+   */
+  async listEvents(filter: EventListFilter, limit: number): Promise<ListedEvent[]> {
+    const query: Record<string, unknown> = { tenantId: filter.tenantId };
+    if (filter.status) query.status = filter.status;
+    if (filter.type?.endsWith('.*')) {
+      // `charge.dispute.*` → the range ['charge.dispute.', 'charge.dispute/'): '/' follows '.'.
+      const prefix = filter.type.slice(0, -1);
+      query.type = { $gte: prefix, $lt: `${prefix.slice(0, -1)}/` };
+    } else if (filter.type) {
+      query.type = filter.type;
+    }
+    if (filter.objectId) query.objectId = filter.objectId;
+    if (filter.customerId) query.customerId = filter.customerId;
+    const range: Record<string, string> = {};
+    // The list key starts with the ISO receive time: a time bound is a key bound.
+    if (filter.since) range.$gte = filter.since.toISOString();
+    const upper = [filter.until?.toISOString(), filter.before].filter((key): key is string => key !== undefined);
+    if (upper.length > 0) range.$lt = upper.sort()[0]!;
+    query.listKey = Object.keys(range).length > 0 ? range : { $gt: '' };
+    return this.models.StripeEvent.find(query)
+      .select({ rawBody: 0 })
+      .sort({ listKey: -1 })
+      .limit(limit)
+      .lean<ListedEvent[]>();
+  }
+
+  /**
+   * Claims a re-run of one event under its lock: checks the current status (failed; processed only
+   * with `force`), counts the re-run on the event, writes its audit record and sets the event back
+   * to `received`. The caller then starts the workflow (or calls abandonRerun). The lock makes two
+   * concurrent re-runs of one event one re-run and one refusal, FerretDB's updates being unisolated.
+   */
+  async claimRerun(input: ClaimRerunInput & { lastReceivedAt?: Date }): Promise<ClaimedRerun> {
+    const key = eventKey(input.tenantId, input.eventId);
+    return withLock(this.models.Lock, `event:${key}`, async () => {
+      const doc = await this.models.StripeEvent.findOne({ _id: key }).lean();
+      if (!doc) throw new RerunRefusedByStore('in_progress', `event ${input.eventId} is not stored`);
+      if (doc.status === 'processed' && !input.force) {
+        throw new RerunRefusedByStore(
+          'not_failed',
+          `${input.eventId} was processed (${doc.outcome ?? 'no outcome'}): re-running it needs force, which runs it under a derived workflow id.`,
+        );
+      }
+      if (doc.status !== 'processed' && doc.status !== 'failed') {
+        throw new RerunRefusedByStore(
+          'in_progress',
+          `${input.eventId} is ${doc.status}: its run has not finished, nothing to re-run yet.`);
+      }
+      const seq = (doc.reruns ?? 0) + 1;
+      const now = new Date();
+      const forced = doc.status === 'processed';
+      const previousWorkflowId = doc.currentWorkflowId ?? doc.workflowId;
+      // The previous re-run (if any) ended as the event is now.
+      if (seq > 1) {
+        await this.models.Rerun.updateOne(
+          { _id: rerunKey(input.tenantId, input.eventId, seq - 1) },
+          { $set: { result: doc.status as RerunResult, ...(doc.runId ? { runId: doc.runId } : {}) } },
+        );
+      }
+      const record: RerunRecord = {
+        tenantId: input.tenantId,
+        eventId: input.eventId,
+        seq,
+        trigger: input.trigger,
+        by: input.by,
+        reason: input.reason,
+        at: now,
+        forced,
+        bulkJobId: input.bulkJobId,
+        previousStatus: doc.status,
+        previousWorkflowId,
+        previousRunId: doc.runId ?? null,
+        workflowId: forced ? input.forcedWorkflowId(doc.workflowId, seq) : doc.workflowId,
+        runId: null,
+        result: 'started',
+      };
+      await this.models.Rerun.collection.insertOne({ _id: rerunKey(input.tenantId, input.eventId, seq) as never, ...record });
+      await this.models.StripeEvent.updateOne(
+        { _id: key },
+        {
+          $set: {
+            status: 'received',
+            reruns: seq,
+            currentWorkflowId: record.workflowId,
+            ...(input.lastReceivedAt ? { lastReceivedAt: input.lastReceivedAt } : {}),
+          },
+        },
+      );
+      return { record, summary: summarizeEvent(JSON.parse(doc.rawBody) as Parameters<typeof summarizeEvent>[0]) };
+    });
+  }
+
+  /** The claimed re-run could not start: the event returns to its previous status, the audit says why. */
+  async abandonRerun(record: RerunRecord, result: Extract<RerunResult, 'start_failed'>): Promise<void> {
+    const key = eventKey(record.tenantId, record.eventId);
+    await withLock(this.models.Lock, `event:${key}`, async () => {
+      await this.models.Rerun.updateOne({ _id: rerunKey(record.tenantId, record.eventId, record.seq) }, { $set: { result } });
+      await this.models.StripeEvent.updateOne(
+        { _id: key },
+        { $set: { status: record.previousStatus, currentWorkflowId: record.previousWorkflowId } },
+      );
+    });
+  }
+
+  async createBulkRerun(input: {
+    id: string;
+    tenantId: string;
+    filter: Record<string, string>;
+    reason: string;
+    by: string;
+    planned: number;
+    workflowId: string;
+  }): Promise<BulkRerunJob> {
+    const now = new Date();
+    const job: BulkRerunJob = {
+      ...input,
+      state: 'running',
+      started: 0,
+      skipped: 0,
+      failedStarts: 0,
+      lastError: null,
+      runId: null,
+      createdAt: now,
+      updatedAt: now,
+      finishedAt: null,
+      cancelledBy: null,
+    };
+    const { id, ...fields } = job;
+    await this.models.BulkRerun.collection.insertOne({ _id: id as never, ...fields });
+    return job;
+  }
+
+  async getBulkRerun(id: string): Promise<BulkRerunJob | null> {
+    const doc = await this.models.BulkRerun.findOne({ _id: id }).lean<Record<string, unknown> | null>();
+    if (!doc) return null;
+    const { _id, ...rest } = doc;
+    return { id: String(_id), ...rest } as unknown as BulkRerunJob;
+  }
+
+  /** Written by the job's workflow (progress, final state) and by cancel (who): one writer at a time each. */
+  async updateBulkRerun(
+    id: string,
+    fields: Partial<Omit<BulkRerunJob, 'id' | 'tenantId' | 'filter' | 'createdAt'>>,
+  ): Promise<void> {
+    await this.models.BulkRerun.updateOne({ _id: id }, { $set: { ...fields, updatedAt: new Date() } });
+  }
+
+  async deleteBulkRerun(id: string): Promise<void> {
+    await this.models.BulkRerun.deleteOne({ _id: id });
   }
 
   private eventDocument(key: string, item: ReceivedEvent, receivedAt: Date) {
@@ -172,6 +440,8 @@ export class EventStore {
       workflowId: item.workflowId,
       receivedAt,
       processedAt: null,
+      listKey: listKey(receivedAt, summary.eventId),
+      reruns: 0,
     };
   }
 

@@ -11,6 +11,7 @@ import { createPaymentSessionStore, type PaymentSessionStore } from './payment-s
 import { bindModels, type Models } from './event-models';
 import { EventStore } from './event-store';
 import { ObjectStateStore } from './object-state-store';
+import { RerunStore } from './rerun-store';
 
 /**
  * The one storage layer (design: "One storage layer owns the database"): a store per record type
@@ -31,6 +32,8 @@ export interface Stores {
   paymentSessions: PaymentSessionStore;
   /** Clerk customer/subscription links and the organizations' subscription-status cache. */
   clerkLinks: ClerkStore;
+  /** The re-run audit trail (written through EventStore.claimRerun). */
+  reruns: RerunStore;
 }
 
 /**
@@ -75,6 +78,7 @@ export function openStores(connection: Connection, options: StoreOptions = {}): 
       cases: createCaseStore(connection),
       paymentSessions: createPaymentSessionStore(connection),
       clerkLinks: createClerkStore(connection),
+      reruns: new RerunStore(models),
     },
   };
 }

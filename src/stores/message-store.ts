@@ -3,9 +3,35 @@ import type { Connection } from 'mongoose';
 import { outboundBody } from '../outbound/outbound-message';
 import { isDuplicateKeyError } from './duplicate-key';
 import { bindLockModel, withLock } from './locks';
-import { bindOutboundModels, type MessageDoc, type MessageStatus } from './outbound-schemas';
+import { bindOutboundModels, type AttemptDoc, type MessageDoc, type MessageStatus } from './outbound-schemas';
 
-export type { MessageDoc, MessageStatus } from './outbound-schemas';
+export type { AttemptDoc, MessageDoc, MessageStatus } from './outbound-schemas';
+export { MESSAGE_STATUSES } from './outbound-schemas';
+
+/** Statuses kept in the failure index (`outbound_failures`): the messages support may resend. */
+export const UNDELIVERED_STATUSES = ['failed', 'skipped'] as const satisfies readonly MessageStatus[];
+const isUndelivered = (status: string | undefined) =>
+  (UNDELIVERED_STATUSES as readonly string[]).includes(status ?? '');
+
+export interface MessageListQuery {
+  status?: MessageStatus;
+  endpointId?: string;
+  tenantId?: string;
+  limit: number;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface MessagePage {
+  messages: MessageDoc[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** A malformed `cursor` (not one this store handed out). */
+export class InvalidCursor extends Error {
+  override readonly name = 'InvalidCursor';
+}
 
 export interface NewMessage {
   tenantId: string;
@@ -51,7 +77,7 @@ const attemptKey = (messageId: string, attempt: number) => `${messageId}:${attem
  * other.
  */
 export function createMessageStore(connection: Connection) {
-  const { OutboundMessage, OutboundAttempt } = bindOutboundModels(connection);
+  const { OutboundMessage, OutboundAttempt, OutboundFailure } = bindOutboundModels(connection);
   const locks = bindLockModel(connection);
   const locked = (messageId: string, work: () => Promise<unknown>) => withLock(locks, `message:${messageId}`, work);
 
@@ -94,16 +120,99 @@ export function createMessageStore(connection: Connection) {
       await locked(messageId, async () => {
         // Read, then update by `_id` alone: under the lock that is as good as a conditional update,
         // and on FerretDB a filter with a second condition costs more than this primary-key read.
-        if (status !== 'delivered') {
-          const current = await OutboundMessage.findOne({ _id: messageId }, { status: 1 }).lean();
-          if (current?.status === 'delivered') return;
-        }
+        const current = await OutboundMessage.findOne(
+          { _id: messageId },
+          { status: 1, tenantId: 1, endpointId: 1 },
+        ).lean();
+        if (status !== 'delivered' && current?.status === 'delivered') return;
         const now = new Date();
         await OutboundMessage.updateOne(
           { _id: messageId },
           { $set: { status, updatedAt: now, ...(status === 'delivered' ? { deliveredAt: now } : { lastError }) } },
         );
+        // The failure index follows the status; the happy path (pending → delivering → delivered)
+        // writes nothing to it.
+        if (current && isUndelivered(status)) {
+          await OutboundFailure.updateOne(
+            { _id: messageId },
+            {
+              $set: {
+                messageId,
+                tenantId: current.tenantId,
+                endpointId: current.endpointId,
+                status,
+                failedAt: now,
+              },
+            },
+            { upsert: true },
+          );
+        } else if (isUndelivered(current?.status)) {
+          await OutboundFailure.deleteOne({ _id: messageId });
+        }
       });
+    },
+
+    /**
+     * A page of messages, newest first. Failed and skipped messages come from the failure index
+     * (newest failure first); other statuses scan the messages (fine for support's occasional look,
+     * not for a hot path).
+     */
+    async list(query: MessageListQuery): Promise<MessagePage> {
+      const after = query.cursor ? decodeCursor(query.cursor) : null;
+      const scope = {
+        ...(query.endpointId ? { endpointId: query.endpointId } : {}),
+        ...(query.tenantId ? { tenantId: query.tenantId } : {}),
+      };
+      if (query.status && isUndelivered(query.status)) {
+        const status = query.status as (typeof UNDELIVERED_STATUSES)[number];
+        const entries = await OutboundFailure.find({ ...scope, status, ...before('failedAt', after) })
+          .sort({ failedAt: -1, _id: -1 })
+          .limit(query.limit + 1)
+          .lean();
+        const page = entries.slice(0, query.limit);
+        const found = await Promise.all(page.map((entry) => OutboundMessage.findOne({ _id: entry._id }).lean()));
+        const last = page.at(-1);
+        return {
+          messages: present(found),
+          nextCursor: entries.length > query.limit && last ? encodeCursor(last.failedAt, last._id) : null,
+        };
+      }
+      const docs = await OutboundMessage.find({
+        ...scope,
+        ...(query.status ? { status: query.status } : {}),
+        ...before('createdAt', after),
+      })
+        .sort({ createdAt: -1, _id: -1 })
+        .limit(query.limit + 1)
+        .lean();
+      const page = docs.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        messages: page,
+        nextCursor: docs.length > query.limit && last ? encodeCursor(last.createdAt, last._id) : null,
+      };
+    },
+
+    /** Failed (or skipped) messages of an endpoint since a time, oldest first, at most `limit`. */
+    async undeliveredSince(endpointId: string, since: Date, limit: number): Promise<MessageDoc[]> {
+      const entries = await OutboundFailure.find({ endpointId, failedAt: { $gte: since } })
+        .sort({ failedAt: 1, _id: 1 })
+        .limit(limit)
+        .lean();
+      const found = await Promise.all(entries.map((entry) => OutboundMessage.findOne({ _id: entry._id }).lean()));
+      return present(found).filter((message) => isUndelivered(message.status));
+    },
+
+    /** Every attempt of a message, in order; by `_id` (the message knows how many there were). */
+    async attemptsOf(message: Pick<MessageDoc, 'messageId' | 'attempts'>): Promise<AttemptDoc[]> {
+      const keys = Array.from({ length: message.attempts }, (_, index) => attemptKey(message.messageId, index + 1));
+      const found = await Promise.all(keys.map((key) => OutboundAttempt.findOne({ _id: key }).lean()));
+      return present(found);
+    },
+
+    /** Audit of a manual resend (`trigger` = `resend` or `recover`), kept on the message. */
+    async recordResend(messageId: string, entry: { by: string; trigger: 'resend' | 'recover'; at: Date }) {
+      await locked(messageId, () => OutboundMessage.updateOne({ _id: messageId }, { $push: { resends: entry } }));
     },
 
     /** Stores one attempt (keyed by message and attempt number) and its summary on the message. */
@@ -132,4 +241,29 @@ async function insertOnce<T>(insert: () => Promise<T>): Promise<T | undefined> {
     if (!isDuplicateKeyError(error)) throw error;
     return undefined;
   }
+}
+
+/** Opaque page cursor: the sort key (time, `_id`) of the last row handed out. */
+function encodeCursor(at: Date, id: string): string {
+  return Buffer.from(JSON.stringify([at.getTime(), id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at === 'number' && Number.isFinite(at) && typeof id === 'string') return { at: new Date(at), id };
+  } catch {
+    // Falls through to the error below.
+  }
+  throw new InvalidCursor('cursor is not one this list handed out; start again without it');
+}
+
+/** Rows after the cursor in (time desc, `_id` desc) order. */
+function before(field: 'failedAt' | 'createdAt', after: { at: Date; id: string } | null) {
+  if (!after) return {};
+  return { $or: [{ [field]: { $lt: after.at } }, { [field]: after.at, _id: { $lt: after.id } }] };
+}
+
+function present<T>(values: Array<T | null>): T[] {
+  return values.filter((value): value is NonNullable<T | null> & T => value !== null);
 }

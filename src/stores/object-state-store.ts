@@ -37,6 +37,21 @@ interface ObjectKey {
 export class ObjectStateStore {
   constructor(private readonly models: Models) {}
 
+  /**
+   * The latest stored state of one object for the support view: the object (parsed) and what the
+   * row says about it (watermark, source, deleted, tie); null when none is stored. One `_id` read.
+   */
+  async get(tenantId: string, resource: string, objectId: string): Promise<Record<string, unknown> | null> {
+    const doc = await this.models.ObjectState.findOne({ _id: objectStateKey(tenantId, resource, objectId) }).lean();
+    if (!doc) return null;
+    const { _id, state, previousAttributes, ...meta } = doc; // eslint-disable-line @typescript-eslint/no-unused-vars
+    return {
+      ...meta,
+      state: JSON.parse(state) as unknown,
+      previousAttributes: previousAttributes ? (JSON.parse(previousAttributes) as unknown) : null,
+    };
+  }
+
   /** Upserts the event's object and, when this event is the newest, its child lists. */
   async apply(input: ApplyStateInput): Promise<ApplyStateResult> {
     const { tenantId, summary } = input;

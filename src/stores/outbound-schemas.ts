@@ -62,6 +62,9 @@ export const messageSchema = new Schema(
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
     deliveredAt: { type: Date, default: null },
+    /** Every manual resend or recovery: who asked and when (support's audit trail). */
+    /** `{ by, trigger: 'resend' | 'recover', at }` entries, oldest first. */
+    resends: { type: [Schema.Types.Mixed], default: undefined },
   },
   { collection: 'outbound_messages', versionKey: false },
 );
@@ -90,6 +93,26 @@ export const attemptSchema = new Schema(
 attemptSchema.index({ messageId: 1, attempt: 1 }, { unique: true });
 attemptSchema.index({ endpointId: 1, at: -1 });
 
+/**
+ * The messages whose current status is `failed` or `skipped`, one document each (`_id` = message id),
+ * written and removed by the message store with the status. The failed-deliveries list and
+ * `endpoints recover --since` read this small collection instead of scanning every message ever
+ * sent (FerretDB scans for any filter but `_id`): its size is the backlog of undelivered messages.
+ */
+export const deliveryFailureSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    messageId: { type: String, required: true },
+    tenantId: { type: String, required: true },
+    endpointId: { type: String, required: true },
+    status: { type: String, enum: ['failed', 'skipped'], required: true },
+    failedAt: { type: Date, required: true },
+  },
+  { collection: 'outbound_failures', versionKey: false },
+);
+deliveryFailureSchema.index({ endpointId: 1, failedAt: -1 });
+deliveryFailureSchema.index({ failedAt: -1 });
+
 export type EndpointDoc = InferSchemaType<typeof endpointSchema>;
 export type MessageDoc = InferSchemaType<typeof messageSchema>;
 export type AttemptDoc = InferSchemaType<typeof attemptSchema>;
@@ -104,5 +127,6 @@ export function bindOutboundModels(connection: Connection) {
     OutboundEndpoint: connection.model('OutboundEndpoint', endpointSchema),
     OutboundMessage: connection.model('OutboundMessage', messageSchema),
     OutboundAttempt: connection.model('OutboundAttempt', attemptSchema),
+    OutboundFailure: connection.model('OutboundFailure', deliveryFailureSchema),
   };
 }

@@ -26,24 +26,56 @@ export async function startEventWorkflow(
   client: Client,
   taskQueue: string,
   input: StartEventWorkflowInput,
-): Promise<{ workflowId: string; alreadyCompleted: boolean }> {
+): Promise<{ workflowId: string; alreadyCompleted: boolean; runId: string | null }> {
   const { tenantId, summary } = input;
   const workflowId = eventWorkflowId(tenantId, summary.eventId);
   try {
-    await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
+    const handle = await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
       taskQueue,
       workflowId,
       args: [{ tenantId, eventId: summary.eventId }],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: searchAttributesOf(tenantId, summary),
+      memo: memoOf(tenantId, summary),
     });
-    return { workflowId, alreadyCompleted: false };
+    return { workflowId, alreadyCompleted: false, runId: handle.firstExecutionRunId };
   } catch (error) {
     // A closed, successful run with this id exists: the event was processed already.
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, alreadyCompleted: true };
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, alreadyCompleted: true, runId: null };
     throw error;
   }
+}
+
+/**
+ * A re-run (support/reruns.ts): a failed event under its own id — the same start as the first
+ * one, so the same search attributes and memo — or a forced re-run of a processed event under its
+ * derived id, which must be new (REJECT_DUPLICATE / FAIL: a clash means the id scheme was reused).
+ */
+export async function startEventRerun(
+  client: Client,
+  taskQueue: string,
+  input: StartEventWorkflowInput & { workflowId: string; forced: boolean },
+): Promise<{ alreadyCompleted: boolean; runId: string }> {
+  if (!input.forced) {
+    const started = await startEventWorkflow(client, taskQueue, input);
+    return { alreadyCompleted: started.alreadyCompleted, runId: started.runId ?? '' };
+  }
+  const handle = await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
+    taskQueue,
+    workflowId: input.workflowId,
+    args: [{ tenantId: input.tenantId, eventId: input.summary.eventId }],
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+    typedSearchAttributes: searchAttributesOf(input.tenantId, input.summary),
+    memo: memoOf(input.tenantId, input.summary),
+  });
+  return { alreadyCompleted: false, runId: handle.firstExecutionRunId };
+}
+
+/** Design "Temporal UI": a memo summary for operators — ids and type only, never personal data. */
+function memoOf(tenantId: string, summary: EventSummary): Record<string, string | null> {
+  return { type: summary.type, objectId: summary.objectId, customerId: summary.customerId, tenantId };
 }
 
 function searchAttributesOf(tenantId: string, summary: EventSummary): SearchAttributePair[] {
