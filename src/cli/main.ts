@@ -9,6 +9,7 @@ import { debugDetails, describeFailure, type FailureHints } from './cli-errors';
 import { closeOnSignals } from './shutdown';
 import { deliveriesCommand } from './deliveries-command';
 import { endpointsCommand } from './endpoints-command';
+import { eventsCommand, rerunCommand } from './support-commands';
 import { tenantsCommand } from './tenants-command';
 import { triggerCommand } from './trigger-command';
 
@@ -80,6 +81,8 @@ program.addCommand(tenantsCommand());
 program.addCommand(endpointsCommand());
 program.addCommand(deliveriesCommand());
 program.addCommand(triggerCommand());
+program.addCommand(eventsCommand());
+program.addCommand(rerunCommand());
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   // One line saying what is wrong and what to do; the stack only for whoever asks for it.
