@@ -1,5 +1,5 @@
 /** Contracts of the business activities (design: "Business handlers"); workflows import this file for types only. */
-import type { EventRef, HookflowOutcomeValue } from '../src/contracts';
+import type { EventRef, HookflowOutcomeValue, OutboundType } from '../src/contracts';
 
 /**
  * A message for the merchant's outbound webhooks. `objectId` is the Stripe object (or, for
@@ -7,13 +7,8 @@ import type { EventRef, HookflowOutcomeValue } from '../src/contracts';
  * outbound message id. `data` holds ids, amounts and statuses only: never emails or names.
  */
 export interface OutboundMessage {
-  type:
-    | 'transaction.succeeded'
-    | 'transaction.failed'
-    | 'dispute.created'
-    | 'dispute.updated'
-    | 'dispute.resolved'
-    | 'case.created';
+  /** One of OUTBOUND_TYPES (src/contracts.ts), which the support views use to find an event's messages. */
+  type: OutboundType;
   objectId: string;
   data: Record<string, unknown>;
 }

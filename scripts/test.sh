@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The admin page's browser tests need Debian's chromium (installed once; npm run dev does not).
+bash scripts/ensure-chromium.sh
 npx eslint .
 npx prettier --check . --log-level warn
 npx mocha "$@"

@@ -117,5 +117,19 @@ export function clerkTaskQueue(taskQueue: string): string {
   return `${taskQueue}-clerk`;
 }
 
+/**
+ * Every outbound webhook type hookflow sends (design table "Business handlers"). With the event id
+ * and an endpoint id it derives a message id, so an event's deliveries are found by primary key.
+ */
+export const OUTBOUND_TYPES = [
+  'transaction.succeeded',
+  'transaction.failed',
+  'dispute.created',
+  'dispute.updated',
+  'dispute.resolved',
+  'case.created',
+] as const;
+export type OutboundType = (typeof OUTBOUND_TYPES)[number];
+
 /** Signal that adds a message to a running (endpoint, object) delivery sequence. */
 export const ENQUEUE_WEBHOOK_MESSAGE_SIGNAL = 'enqueueWebhookMessage';

@@ -6,7 +6,7 @@ import {
   WorkflowIdReusePolicy,
   type SearchAttributePair,
 } from '@temporalio/common';
-import { deliveryWorkflowId } from '../contracts';
+import { deliveryWorkflowId, OUTBOUND_TYPES } from '../contracts';
 import type { EndpointStore } from '../stores/endpoint-store';
 import {
   UNDELIVERED_STATUSES,
@@ -167,6 +167,21 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       if (!message) throw new DeliveryNotFound(`no delivery ${messageId}`);
       const attempts = await messages.attemptsOf(message);
       return { ...view(message), attemptLog: attempts.map(attemptView) };
+    },
+
+    /** The outbound messages of a Stripe event, each with every attempt (the event detail's deliveries). */
+    async ofEvent(
+      tenantId: string,
+      stripeEventId: string,
+    ): Promise<Array<DeliveryView & { attemptLog: AttemptView[] }>> {
+      const endpointIds = (await endpoints.list(tenantId)).map((endpoint) => endpoint.endpointId);
+      const found = await messages.ofEvent(stripeEventId, endpointIds, OUTBOUND_TYPES);
+      return Promise.all(
+        found.map(async (message) => ({
+          ...view(message),
+          attemptLog: (await messages.attemptsOf(message)).map(attemptView),
+        })),
+      );
     },
 
     /** Resends one failed or skipped message; `by` is who asked (admin session name, `cli:<user>`). */

@@ -47,7 +47,13 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
   // Counted on the app's registry, which exists once the app does: re-runs start only after that.
   let supportMetrics: SupportMetrics | undefined;
   const eventsApi = {
-    queries: eventQueriesFromConfig(config, db.stores, temporal.client),
+    queries: eventQueriesFromConfig(
+      config,
+      db.stores,
+      temporal.client,
+      (tenantId, eventId) =>
+        deliveries.ofEvent(tenantId, eventId) as unknown as Promise<Array<Record<string, unknown>>>,
+    ),
     reruns: rerunServiceFromConfig(config, db.stores, temporal.client, (trigger, result) =>
       supportMetrics?.rerun(trigger, result),
     ),
@@ -69,6 +75,14 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     },
     deliveriesApi: { deliveries, adminToken: config.adminToken },
     eventsApi,
+    adminUi: {
+      adminToken: config.adminToken,
+      events: eventsApi.queries,
+      reruns: eventsApi.reruns,
+      deliveries,
+      endpoints: db.stores.endpoints,
+      cases: db.stores.cases,
+    },
   });
   supportMetrics = createSupportMetrics(registry);
   const server: Server = await new Promise((resolve, reject) => {

@@ -1,4 +1,5 @@
 import Koa from 'koa';
+import { createAdminUi, type AdminUiDeps } from '../admin/admin-router';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../logger';
 import type { EventStore } from '../stores/event-store';
@@ -32,6 +33,8 @@ export interface AppDeps {
   deliveriesApi?: DeliveriesApiDeps;
   /** Events and re-runs (`/api/events`, `/api/reruns`). */
   eventsApi?: EventsApiDeps;
+  /** The support web page (`/admin`): HTML, session cookie, CSRF. */
+  adminUi?: AdminUiDeps;
 }
 
 export interface ReceiverApp {
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps): ReceiverApp {
     inFlight: starter.inFlight(),
     queueLimit: deps.intake.startQueueLimit,
   }));
+  if (deps.adminUi) app.use(createAdminUi(deps.adminUi));
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
   if (deps.adminApi) {

@@ -112,6 +112,17 @@ export function createMessageStore(connection: Connection) {
     },
 
     /**
+     * The messages of one Stripe event: every (outbound type, endpoint) pair's derived id, looked up
+     * by primary key — a handful of `_id` reads instead of a scan of every message ever sent.
+     */
+    async ofEvent(stripeEventId: string, endpointIds: string[], types: readonly string[]): Promise<MessageDoc[]> {
+      const ids = endpointIds.flatMap((endpointId) =>
+        types.map((type) => outboundMessageId(stripeEventId, type, endpointId)),
+      );
+      return present(await Promise.all(ids.map((id) => OutboundMessage.findOne({ _id: id }).lean())));
+    },
+
+    /**
      * `delivered` is final: a late write from a step that timed out (say a `delivering` from a
      * begin that hung) must not make a delivered message look undelivered, or a re-run would send
      * it again.

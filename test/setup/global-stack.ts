@@ -51,7 +51,8 @@ async function startTestStack(dataDir: string, attempts = 3): Promise<LocalStack
       return await startLocalStack({
         dataDir: join(dataDir, `stack-${attempt}`),
         temporalPort: await freePort(),
-        temporalUiPort: null,
+        // The Temporal UI too: the browser tests check that operators find workflows in it.
+        temporalUiPort: await freePort(),
         mongoPort: await freePort(),
         ephemeral: true,
       });
