@@ -21,7 +21,7 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
 
   async function recordEventOutcome(outcome: EventOutcome): Promise<void> {
     // The run that records the status becomes the event's current run (support view, re-runs).
-    const execution = Context.current().info.workflowExecution;
+    const execution = currentExecution();
     await events.markStatus(
       outcome.tenantId,
       outcome.eventId,
@@ -50,7 +50,13 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       const handler = businessHandlerOf(summary.type);
       const recorded = handler === null;
       if (recorded) {
-        await recordEventOutcome({ ...ref, type: summary.type, status: 'processed', outcome: result.outcome, error: null });
+        await recordEventOutcome({
+          ...ref,
+          type: summary.type,
+          status: 'processed',
+          outcome: result.outcome,
+          error: null,
+        });
       }
       if (handler && CLERK_HANDLERS.includes(handler) && deps.clerkConfigured) {
         return { ...result, recorded, clerkConfigured: await deps.clerkConfigured(ref.tenantId) };
@@ -95,6 +101,15 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       children: written.children,
     });
     return { ...base, outcome: written.outcome, children: written.children };
+  }
+}
+
+/** The workflow run of the executing activity; none when called outside an activity (tests, tools). */
+function currentExecution(): { workflowId: string; runId: string } | undefined {
+  try {
+    return Context.current().info.workflowExecution;
+  } catch {
+    return undefined;
   }
 }
 

@@ -71,3 +71,47 @@ function stats(samples: number[]): OpStats {
     max_ms: round(sorted.at(-1) ?? 0, 2),
   };
 }
+
+/**
+ * Support-list latency at the store's current size (EventStore.listEvents through the real store,
+ * so the query shape is the product's): newest page, by status, by type wildcard, by object, by
+ * customer, a time window, and the next page by cursor. `runs` sequential runs of each.
+ */
+export async function probeEventList(
+  mongoUrl: string,
+  tenantId: string,
+  samples: { objectId: string; customerId: string },
+  runs: number,
+): Promise<Record<string, OpStats & { rows: number }>> {
+  const { openStores } = await import('../src/stores');
+  const connection = mongoose.createConnection(mongoUrl, { serverSelectionTimeoutMS: 10_000, retryWrites: false });
+  await connection.asPromise();
+  try {
+    const { stores } = openStores(connection);
+    const first = await stores.events.listEvents({ tenantId }, 50);
+    const cursor = first.at(-1)?.listKey;
+    const queries: Record<string, Parameters<typeof stores.events.listEvents>[0]> = {
+      newest: { tenantId },
+      status_failed: { tenantId, status: 'failed' },
+      type_wildcard: { tenantId, type: 'charge.dispute.*' },
+      object: { tenantId, objectId: samples.objectId },
+      customer: { tenantId, customerId: samples.customerId },
+      last_hour: { tenantId, since: new Date(Date.now() - 3_600_000) },
+      next_page: { tenantId, before: cursor },
+    };
+    const result: Record<string, OpStats & { rows: number }> = {};
+    for (const [name, filter] of Object.entries(queries)) {
+      const times: number[] = [];
+      let rows = 0;
+      for (let index = 0; index < runs; index++) {
+        const began = performance.now();
+        rows = (await stores.events.listEvents(filter, 50)).length;
+        times.push(performance.now() - began);
+      }
+      result[name] = { ...stats(times), rows };
+    }
+    return result;
+  } finally {
+    await connection.close();
+  }
+}

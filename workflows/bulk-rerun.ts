@@ -7,7 +7,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BulkRerunActivities, BulkRerunCounters } from '../activities/bulk-rerun-types';
+import type { BulkRerunActivities, BulkRerunCounters } from '../activities/types';
 
 export interface BulkRerunInput {
   jobId: string;
@@ -68,7 +68,9 @@ export async function bulkRerunEvents(input: BulkRerunInput): Promise<BulkRerunC
   } catch (error) {
     if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) {
-      await CancellationScope.nonCancellable(() => bulkRerunProgress({ jobId: input.jobId, counters, state: 'cancelled' }));
+      await CancellationScope.nonCancellable(() =>
+        bulkRerunProgress({ jobId: input.jobId, counters, state: 'cancelled' }),
+      );
     } else {
       await CancellationScope.nonCancellable(() =>
         bulkRerunProgress({

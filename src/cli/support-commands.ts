@@ -144,7 +144,9 @@ export function eventsCommand(): Command {
       const { event, temporal } = detail;
       write(line(event));
       write(`  object ${event.objectId ?? '-'}  customer ${event.customerId ?? '-'}  attempts ${event.attempts}\n`);
-      write(`  workflow ${temporal.workflowId}  run ${temporal.runId ?? '-'}${temporal.uiUrl ? `\n  ${temporal.uiUrl}` : ''}\n`);
+      write(
+        `  workflow ${temporal.workflowId}  run ${temporal.runId ?? '-'}${temporal.uiUrl ? `\n  ${temporal.uiUrl}` : ''}\n`,
+      );
       for (const rerun of detail.reruns) {
         write(
           `  re-run ${rerun.seq}: ${new Date(rerun.at).toISOString()} by ${rerun.by} (${rerun.trigger}) → ${rerun.result}: ${rerun.reason}\n`,
@@ -199,7 +201,13 @@ export function rerunCommand(): Command {
         }
         if (!eventId) throw new CliError('name the event to re-run (evt_…), or use --failed with filters');
         const result = await withSupport(({ reruns }) =>
-          reruns.rerunEvent({ eventId, tenantId: options.tenant, reason: options.reason ?? '', by, force: options.force }),
+          reruns.rerunEvent({
+            eventId,
+            tenantId: options.tenant,
+            reason: options.reason ?? '',
+            by,
+            force: options.force,
+          }),
         );
         if (options.json) {
           write(`${JSON.stringify(result, null, 2)}\n`);
@@ -245,7 +253,10 @@ async function bulk(
     }
   }
   const job = await reruns.startBulkRerun({ filter, reason: reason!, by });
-  if (!options.json) write(`Started bulk re-run ${job.id}. Ctrl-C stops watching (the job goes on); cancel with: hookflow rerun --cancel ${job.id}\n`);
+  if (!options.json)
+    write(
+      `Started bulk re-run ${job.id}. Ctrl-C stops watching (the job goes on); cancel with: hookflow rerun --cancel ${job.id}\n`,
+    );
   await follow(reruns, job.id, options.json === true);
 }
 

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { AppError } from '../errors';
 import {
   AmbiguousEventId,
@@ -77,7 +76,11 @@ export function createEventsApiRouter(deps: EventsApiDeps): Router {
     onlyFields(body, ['filter', 'reason', 'by', 'dryRun']);
     const filter = body.filter ?? {};
     if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) {
-      throw new AppError(400, 'bad_request', `filter must be an object with any of ${EVENT_LIST_PARAMETERS.slice(0, 7).join(', ')}.`);
+      throw new AppError(
+        400,
+        'bad_request',
+        `filter must be an object with any of ${EVENT_LIST_PARAMETERS.slice(0, 7).join(', ')}.`,
+      );
     }
     if (body.dryRun !== undefined && typeof body.dryRun !== 'boolean') {
       throw new AppError(400, 'bad_request', 'dryRun must be true or false.');
@@ -101,13 +104,15 @@ export function createEventsApiRouter(deps: EventsApiDeps): Router {
     ctx.body = { job: await translate(() => reruns.getBulkRerun(parseBulkJobId(ctx.params.id))) };
   });
 
-  router.post('/reruns/:id/cancel', onlyQuery([]), async (ctx: Context & { params: { id: string } }) => {
+  router.post('/reruns/:id/cancel', onlyQuery([]), async (ctx) => {
     const id = await translate(async () => parseBulkJobId(ctx.params.id));
     const body = await readJsonObject(ctx);
     onlyFields(body, ['by']);
     ctx.status = 202;
     ctx.body = {
-      job: await translate(() => reruns.cancelBulkRerun(id, body.by === undefined ? DEFAULT_ACTOR : (body.by as string))),
+      job: await translate(() =>
+        reruns.cancelBulkRerun(id, body.by === undefined ? DEFAULT_ACTOR : (body.by as string)),
+      ),
     };
   });
 

@@ -315,7 +315,8 @@ export class EventStore {
       if (doc.status !== 'processed' && doc.status !== 'failed') {
         throw new RerunRefusedByStore(
           'in_progress',
-          `${input.eventId} is ${doc.status}: its run has not finished, nothing to re-run yet.`);
+          `${input.eventId} is ${doc.status}: its run has not finished, nothing to re-run yet.`,
+        );
       }
       const seq = (doc.reruns ?? 0) + 1;
       const now = new Date();
@@ -345,7 +346,10 @@ export class EventStore {
         runId: null,
         result: 'started',
       };
-      await this.models.Rerun.collection.insertOne({ _id: rerunKey(input.tenantId, input.eventId, seq) as never, ...record });
+      await this.models.Rerun.collection.insertOne({
+        _id: rerunKey(input.tenantId, input.eventId, seq) as never,
+        ...record,
+      });
       await this.models.StripeEvent.updateOne(
         { _id: key },
         {
@@ -365,7 +369,10 @@ export class EventStore {
   async abandonRerun(record: RerunRecord, result: Extract<RerunResult, 'start_failed'>): Promise<void> {
     const key = eventKey(record.tenantId, record.eventId);
     await withLock(this.models.Lock, `event:${key}`, async () => {
-      await this.models.Rerun.updateOne({ _id: rerunKey(record.tenantId, record.eventId, record.seq) }, { $set: { result } });
+      await this.models.Rerun.updateOne(
+        { _id: rerunKey(record.tenantId, record.eventId, record.seq) },
+        { $set: { result } },
+      );
       await this.models.StripeEvent.updateOne(
         { _id: key },
         { $set: { status: record.previousStatus, currentWorkflowId: record.previousWorkflowId } },

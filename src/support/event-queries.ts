@@ -164,7 +164,9 @@ export function parseTime(name: string, value: string, now = Date.now()): Date {
 const optionalText = z.string().trim().min(1).optional();
 const filterSchema = z
   .object({
-    tenant: optionalText.pipe(z.string().regex(TENANT_PATTERN, 'tenant must be 1-64 letters, digits, _ or -').optional()),
+    tenant: optionalText.pipe(
+      z.string().regex(TENANT_PATTERN, 'tenant must be 1-64 letters, digits, _ or -').optional(),
+    ),
     status: z.enum(EVENT_STATUSES, { error: `status must be one of ${EVENT_STATUSES.join(', ')}` }).optional(),
     type: optionalText.pipe(
       z
@@ -173,7 +175,12 @@ const filterSchema = z
         .optional(),
     ),
     object: optionalText.pipe(z.string().regex(STRIPE_ID_PATTERN, 'object must be a Stripe object id').optional()),
-    customer: optionalText.pipe(z.string().regex(/^cus_[A-Za-z0-9]{1,250}$/, 'customer must be a cus_ id').optional()),
+    customer: optionalText.pipe(
+      z
+        .string()
+        .regex(/^cus_[A-Za-z0-9]{1,250}$/, 'customer must be a cus_ id')
+        .optional(),
+    ),
     since: optionalText,
     until: optionalText,
     limit: optionalText.pipe(
@@ -181,7 +188,12 @@ const filterSchema = z
         .string()
         .regex(/^\d{1,3}$/, `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`)
         .transform(Number)
-        .pipe(z.number().min(1, `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`).max(MAX_EVENT_PAGE, `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`))
+        .pipe(
+          z
+            .number()
+            .min(1, `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`)
+            .max(MAX_EVENT_PAGE, `limit must be an integer from 1 to ${MAX_EVENT_PAGE}`),
+        )
         .optional(),
     ),
     cursor: optionalText,
@@ -212,7 +224,10 @@ export function parseEventListQuery(
   const parsed = filterSchema.safeParse(flat);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InvalidEventQuery('invalid_filter', `${issue.message} (got ${describeValue(flat[issue.path[0] as string])}).`);
+    throw new InvalidEventQuery(
+      'invalid_filter',
+      `${issue.message} (got ${describeValue(flat[issue.path[0] as string])}).`,
+    );
   }
   const value = parsed.data;
   const now = Date.now();
@@ -248,7 +263,10 @@ export function parseEventId(value: string): string {
 
 export function parseTenantId(value: string): string {
   if (!TENANT_PATTERN.test(value)) {
-    throw new InvalidEventQuery('invalid_id', `'${value.slice(0, 80)}' is not a tenant id (1-64 letters, digits, _ or -).`);
+    throw new InvalidEventQuery(
+      'invalid_id',
+      `'${value.slice(0, 80)}' is not a tenant id (1-64 letters, digits, _ or -).`,
+    );
   }
   return value;
 }
@@ -379,7 +397,10 @@ async function assembleDetail(deps: EventQueriesDeps, doc: ListedEvent & StoredF
     // A case's id is derived from the dispute / warning id (`case_<object id>`): an `_id` lookup.
     doc.objectId ? stores.cases.getCase(caseIdFor(doc.objectId), doc.tenantId) : Promise.resolve(null),
     deps.deliveriesOfEvent ? deps.deliveriesOfEvent(doc.tenantId, doc.eventId) : Promise.resolve([]),
-    stores.reruns.listForEvent(doc.tenantId, doc.eventId, doc.reruns ?? 0, { status: doc.status, runId: doc.runId ?? null }),
+    stores.reruns.listForEvent(doc.tenantId, doc.eventId, doc.reruns ?? 0, {
+      status: doc.status,
+      runId: doc.runId ?? null,
+    }),
     deps.describeRun ? deps.describeRun(item.workflowId).catch(() => null) : Promise.resolve(null),
   ]);
   // 'processing' is not written on the hot path (one write per event is the receiver's budget):

@@ -172,7 +172,10 @@ export function parseActor(by: unknown): string {
 
 export function parseBulkJobId(value: string): string {
   if (!BULK_JOB_ID_PATTERN.test(value)) {
-    throw new InvalidRerunRequest('invalid_id', `'${value.slice(0, 80)}' is not a bulk re-run id (rr_ and 16 hex digits).`);
+    throw new InvalidRerunRequest(
+      'invalid_id',
+      `'${value.slice(0, 80)}' is not a bulk re-run id (rr_ and 16 hex digits).`,
+    );
   }
   return value;
 }
@@ -244,7 +247,10 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
   function normalizeFilter(raw: Record<string, unknown>): { tenantId: string; filter: Record<string, string> } {
     const parsed: EventFilter = parseEventFilter(raw);
     if (parsed.status !== undefined && parsed.status !== 'failed') {
-      throw new InvalidRerunRequest('invalid_filter', 'A bulk re-run picks failed events only: leave status out or set it to failed.');
+      throw new InvalidRerunRequest(
+        'invalid_filter',
+        'A bulk re-run picks failed events only: leave status out or set it to failed.',
+      );
     }
     const tenantId = parsed.tenantId ?? deps.defaultTenant;
     const filter: Record<string, string> = { tenant: tenantId, status: 'failed' };
@@ -259,7 +265,10 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
   async function failedEventsPage(filter: Record<string, string>, cursor: string | null, limit: number) {
     const parsed = parseEventFilter(filter);
     const rows = await stores.events.listEvents(
-      { ...storeFilterOf({ ...parsed, status: 'failed' }, parsed.tenantId ?? deps.defaultTenant), before: cursor ?? undefined },
+      {
+        ...storeFilterOf({ ...parsed, status: 'failed' }, parsed.tenantId ?? deps.defaultTenant),
+        before: cursor ?? undefined,
+      },
       limit,
     );
     return {
@@ -288,7 +297,8 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
       // Counted by pages of the indexed list query, and only up to cap + 1: a plan never reads more.
       do {
         const page = await failedEventsPage(filter, cursor, Math.min(200, cap + 1 - count));
-        if (firstEventIds.length < preview) firstEventIds.push(...page.eventIds.slice(0, preview - firstEventIds.length));
+        if (firstEventIds.length < preview)
+          firstEventIds.push(...page.eventIds.slice(0, preview - firstEventIds.length));
         count += page.eventIds.length;
         cursor = page.cursor;
       } while (cursor && count <= cap);

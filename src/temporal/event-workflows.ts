@@ -42,7 +42,8 @@ export async function startEventWorkflow(
     return { workflowId, alreadyCompleted: false, runId: handle.firstExecutionRunId };
   } catch (error) {
     // A closed, successful run with this id exists: the event was processed already.
-    if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, alreadyCompleted: true, runId: null };
+    if (error instanceof WorkflowExecutionAlreadyStartedError)
+      return { workflowId, alreadyCompleted: true, runId: null };
     throw error;
   }
 }
