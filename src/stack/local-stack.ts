@@ -86,7 +86,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 }
 
-function startFerretDb(options: LocalStackOptions, ferretDir: string, logDir: string): ManagedProcess {
+/** FerretDB on loopback with telemetry off; the production-shape stack (prod-stack.ts) runs it too. */
+export function startFerretDb(
+  options: Pick<LocalStackOptions, 'mongoPort'>,
+  ferretDir: string,
+  logDir: string,
+): ManagedProcess {
   // The SQLite URL must name an existing directory and end in '/' (FerretDB v1 docs).
   const sqliteUrl = `file:${ferretDir}/`;
   return startManagedProcess(
@@ -137,7 +142,7 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
   });
 }
 
-async function temporalReady(address: string): Promise<boolean> {
+export async function temporalReady(address: string): Promise<boolean> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: '1s' });
@@ -150,7 +155,8 @@ async function temporalReady(address: string): Promise<boolean> {
   }
 }
 
-async function waitFor(process: ManagedProcess, deadline: number, ready: () => Promise<boolean>): Promise<void> {
+/** Waits until `ready()` holds; fails with the process's log tail when it exits or the deadline passes. */
+export async function waitFor(process: ManagedProcess, deadline: number, ready: () => Promise<boolean>): Promise<void> {
   let exitCode: number | null | undefined;
   void process.exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
