@@ -8,7 +8,9 @@ COPY src src
 COPY workflows workflows
 COPY activities activities
 COPY fixtures fixtures
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+# Workflow code bundled at build time (src/worker/workflow-bundle.ts): a worker that bundles at start
+# spends seconds and keeps a few hundred MiB of webpack memory.
+RUN npx tsc -p tsconfig.json && node dist/src/worker/workflow-bundle.js && npm prune --omit=dev
 
 FROM node:22-bookworm-slim
 WORKDIR /app
