@@ -35,6 +35,8 @@ export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() =>
   installTemporalLogging(log, 'warn');
   const stack = await stackStarting;
   const secret = env.STRIPE_WEBHOOK_SECRET ?? devWebhookSecret();
+  // The admin page and /api work out of the box locally: a generated token, kept like the secret.
+  const adminToken = env.HOOKFLOW_ADMIN_TOKEN ?? devAdminToken();
   let config: Config;
   let worker: RunningWorker;
   let receiver: RunningReceiver;
@@ -44,6 +46,9 @@ export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() =>
       MONGO_URL: env.MONGO_URL ?? stack.mongoUrl('hookflow'),
       TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS ?? stack.temporalAddress,
       STRIPE_WEBHOOK_SECRET: secret,
+      HOOKFLOW_ADMIN_TOKEN: adminToken,
+      // "Open in Temporal UI" links from the admin page and `events show` point at the dev UI.
+      ...(stack.uiUrl && !env.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: stack.uiUrl } : {}),
     });
     const started = await Promise.allSettled([startWorker(config, log), startReceiver(config, log)]);
     const [workerStarted, receiverStarted] = started;
@@ -67,6 +72,7 @@ export async function runDev(env: NodeJS.ProcessEnv, log: Logger): Promise<() =>
       'hookflow is running',
       `  receiver      ${receiver.url}/webhooks/stripe`,
       `  Temporal UI   ${stack.uiUrl}`,
+      `  admin page    ${receiver.url}/admin   token ${env.HOOKFLOW_ADMIN_TOKEN === undefined ? `${adminToken} (generated, kept in .data/dev-admin-token)` : 'from HOOKFLOW_ADMIN_TOKEN'}`,
       `  Temporal      ${stack.temporalAddress}   MongoDB (FerretDB) ${config.mongoUrl}`,
       usingDevSecret
         ? `  signing secret ${secret}  (generated, kept in .data/dev-webhook-secret; set STRIPE_WEBHOOK_SECRET to use your own)`
@@ -96,4 +102,14 @@ function devWebhookSecret(): string {
   const secret = `whsec_${randomBytes(24).toString('base64url')}`;
   writeFileSync(DEV_SECRET_FILE, secret + '\n', { mode: 0o600 });
   return secret;
+}
+
+const DEV_ADMIN_TOKEN_FILE = join(DEV_DATA_DIR, 'dev-admin-token');
+
+/** A stable local admin token (sign-in of the admin page, bearer of /api) for `npm run dev`. */
+function devAdminToken(): string {
+  if (existsSync(DEV_ADMIN_TOKEN_FILE)) return readFileSync(DEV_ADMIN_TOKEN_FILE, 'utf8').trim();
+  const token = randomBytes(18).toString('base64url');
+  writeFileSync(DEV_ADMIN_TOKEN_FILE, token + '\n', { mode: 0o600 });
+  return token;
 }
