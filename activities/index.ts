@@ -2,11 +2,14 @@ import { createBulkRerunActivities, type BulkRerunActivityDeps } from './bulk-re
 import { createBusinessActivities, type BusinessActivityDeps } from './business-activities';
 import { createEventActivities, type EventActivityDeps } from './event-activities';
 import { createOutboundActivities, type OutboundActivityDeps } from './outbound';
+import { createStripeActivities, type StripeActivityDeps } from './stripe-activities';
 
 export type ActivityDeps = EventActivityDeps & {
   outbound?: OutboundActivityDeps;
   business?: BusinessActivityDeps;
   bulkReruns?: BulkRerunActivityDeps;
+  /** Stripe API access (backfill, catch-up); absent in tests and tools that do not call Stripe. */
+  stripe?: StripeActivityDeps;
 };
 
 function clerkConfiguredBy(clerkFor: BusinessActivityDeps['clerkFor']) {
@@ -22,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     }),
     ...(deps.outbound ? createOutboundActivities(deps.outbound) : {}),
     ...(deps.business ? createBusinessActivities(deps.business) : {}),
+    ...(deps.stripe ? createStripeActivities(deps.stripe) : {}),
     ...(deps.bulkReruns ? createBulkRerunActivities(deps.bulkReruns) : {}),
   };
 }

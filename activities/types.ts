@@ -43,3 +43,4 @@ export interface EventActivities {
 export type * from './outbound-types';
 export type * from './business-types';
 export type * from './bulk-rerun-types';
+export type * from './stripe-types';

@@ -182,6 +182,7 @@ export interface Config {
   mongoUrl: string;
   temporal: { address: string; namespace: string; taskQueue: string };
   stripe: { webhookSecrets: string[]; toleranceSeconds: number };
+  stripeApi: StripeApiConfig;
   defaultTenant: string;
   tenants: { masterKey: MasterKey | undefined; cacheSeconds: number };
   state: { resources: '*' | string[]; unselected: 'store' | 'skip' | 'fail' };
@@ -192,9 +193,19 @@ export interface Config {
   clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
   sessions: { metadataKey: string };
   adminToken: string | null;
-  outbound: { allow: string[]; timeoutMs: number; retryScheduleMs: number[]; maxRetryAfterMs: number };
   /** Support view: Temporal UI links and bulk re-run limits. */
   support: { temporalUiUrl: string | null; rerunMaxEvents: number; rerunPerSecond: number };
+  outbound: { allow: string[]; timeoutMs: number; retryScheduleMs: number[]; maxRetryAfterMs: number };
+}
+
+/** Stripe REST API access (backfill, catch-up, thin events, re-fetches). */
+export interface StripeApiConfig {
+  /** The default tenant's key, or null. */
+  apiKey: string | null;
+  /** `https://api.stripe.com` or a local fake. */
+  base: string;
+  timeoutMs: number;
+  requestsPerSecond: { live: number; sandbox: number };
 }
 
 export class ConfigError extends Error {
@@ -226,6 +237,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongoUrl: e.MONGO_URL,
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
     stripe: { webhookSecrets: e.STRIPE_WEBHOOK_SECRET, toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS },
+    stripeApi: {
+      apiKey: e.STRIPE_API_KEY,
+      base: e.STRIPE_API_BASE,
+      timeoutMs: Math.round(e.STRIPE_API_TIMEOUT_SECONDS * 1000),
+      requestsPerSecond: {
+        live: e.STRIPE_API_LIVE_REQUESTS_PER_SECOND,
+        sandbox: e.STRIPE_API_SANDBOX_REQUESTS_PER_SECOND,
+      },
+    },
     defaultTenant: e.HOOKFLOW_DEFAULT_TENANT,
     tenants: { masterKey: e.HOOKFLOW_MASTER_KEY, cacheSeconds: e.HOOKFLOW_TENANT_CACHE_SECONDS },
     state: { resources, unselected: e.STATE_UNSELECTED },
@@ -243,6 +263,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     sessions: { metadataKey: e.HOOKFLOW_SESSION_METADATA_KEY },
     adminToken: e.HOOKFLOW_ADMIN_TOKEN,
+    support: {
+      temporalUiUrl: e.TEMPORAL_UI_URL,
+      rerunMaxEvents: e.HOOKFLOW_RERUN_MAX_EVENTS,
+      rerunPerSecond: e.HOOKFLOW_RERUN_RATE,
+    },
     outbound: {
       allow: e.HOOKFLOW_OUTBOUND_ALLOW,
       timeoutMs: e.HOOKFLOW_OUTBOUND_TIMEOUT_SECONDS * 1000,
@@ -263,11 +288,6 @@ export function requireMasterKey(config: Config): MasterKey {
 }
 
 function csvList(value: string): string[] {
-    support: {
-      temporalUiUrl: e.TEMPORAL_UI_URL,
-      rerunMaxEvents: e.HOOKFLOW_RERUN_MAX_EVENTS,
-      rerunPerSecond: e.HOOKFLOW_RERUN_RATE,
-    },
   return value
     .split(',')
     .map((entry) => entry.trim())

@@ -133,3 +133,29 @@ export type OutboundType = (typeof OUTBOUND_TYPES)[number];
 
 /** Signal that adds a message to a running (endpoint, object) delivery sequence. */
 export const ENQUEUE_WEBHOOK_MESSAGE_SIGNAL = 'enqueueWebhookMessage';
+
+/** `backfill:<tenant>:<run>`: one snapshot backfill run; each resource is a child with its own id. */
+export function backfillWorkflowId(tenantId: string, runId: string): string {
+  return `backfill:${tenantId}:${runId}`;
+}
+
+export function backfillResourceWorkflowId(tenantId: string, runId: string, resource: string): string {
+  return `${backfillWorkflowId(tenantId, runId)}:${resource}`;
+}
+
+/** Query of a backfill run and of each resource child: objects, pages, rate (see workflows/backfill-stripe.ts). */
+export const BACKFILL_PROGRESS_QUERY = 'backfillProgress';
+
+/** `catch-up:<tenant>:<run>`: one pass over Stripe's Events API feeding missed events into the ledger. */
+export function catchUpWorkflowId(tenantId: string, runId: string): string {
+  return `catch-up:${tenantId}:${runId}`;
+}
+
+/**
+ * Stripe API requests run on a task queue per key mode, rate limited across every worker by
+ * Temporal (`maxTaskQueueActivitiesPerSecond`): Stripe allows more reads per second live than in a
+ * sandbox. One activity makes one request, so activities per second are requests per second.
+ */
+export function stripeApiTaskQueue(taskQueue: string, mode: 'live' | 'sandbox'): string {
+  return `${taskQueue}-stripe-${mode}`;
+}

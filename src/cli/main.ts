@@ -7,6 +7,8 @@ import { createLogger } from '../logger';
 import { REPO_ROOT, VERSION } from '../version';
 import { debugDetails, describeFailure, type FailureHints } from './cli-errors';
 import { closeOnSignals } from './shutdown';
+import { backfillCommand } from './backfill-command';
+import { fakeStripeCommand } from './fake-stripe-command';
 import { deliveriesCommand } from './deliveries-command';
 import { endpointsCommand } from './endpoints-command';
 import { eventsCommand, rerunCommand } from './support-commands';
@@ -81,6 +83,8 @@ program.addCommand(tenantsCommand());
 program.addCommand(endpointsCommand());
 program.addCommand(deliveriesCommand());
 program.addCommand(triggerCommand());
+program.addCommand(backfillCommand());
+program.addCommand(fakeStripeCommand());
 program.addCommand(eventsCommand());
 program.addCommand(rerunCommand());
 

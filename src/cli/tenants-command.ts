@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
 import { requireMasterKey } from '../config';
 import type { StripeEnvironment } from '../receiver/tenants';
 import { generateApiKey } from '../tenants/api-key';
@@ -36,11 +37,14 @@ export function tenantsCommand(deps: TenantsCommandDeps = {}): Command {
     .option('--generate-api-key', 'generate a random api key and print it once')
     .option('--clerk-secret-key <key>', "the tenant's Clerk secret key (stored encrypted)")
     .option('--clerk-api-url <url>', 'Clerk API base URL for this tenant')
+    .option(STRIPE_KEY_FILE_FLAG, STRIPE_KEY_FILE_HELP, collect, [])
     .option('--json', 'print JSON')
     .action(async (id: string, options: AddOptions) => {
       const apiKey = options.generateApiKey ? generateApiKey() : options.apiKey;
       await withStore(async (store) => {
+        const stripeApiKeys = await Promise.all(options.stripeApiKeyFile.map(readKeyFile));
         const tenant = await store.add({
+          stripeApiKeys,
           tenantId: id,
           secrets: { live: options.liveSecret, sandbox: options.sandboxSecret },
           apiKey,
@@ -78,14 +82,23 @@ export function tenantsCommand(deps: TenantsCommandDeps = {}): Command {
     .addOption(
       new Option('--environment <environment>', 'which endpoint').choices(['live', 'sandbox']).makeOptionMandatory(),
     )
-    .requiredOption('--secret <whsec>', 'the new signing secret')
+    .option('--secret <whsec>', 'the new signing secret')
+    .option(STRIPE_KEY_FILE_FLAG, `${STRIPE_KEY_FILE_HELP}; replaces the key of its environment`, collect, [])
     .addOption(new Option('--remove-old', 'remove every other secret of this environment').conflicts('keep'))
     .option('--keep <n>', 'keep only the newest n secrets of this environment', positiveInteger)
     .option('--json', 'print JSON')
     .action(async (id: string, options: RotateOptions) => {
       await withStore(async (store) => {
+        if (!options.secret && options.stripeApiKeyFile.length === 0) {
+          throw new TenantStoreError('Give --secret <whsec_…> and/or --stripe-api-key-file <path|->.');
+        }
+        const stripeApiKeys = await Promise.all(options.stripeApiKeyFile.map(readKeyFile));
         const keep = options.removeOld ? 1 : options.keep;
-        const tenant = await store.rotateSecret(id, options.environment, options.secret, { keep });
+        let tenant = options.secret
+          ? await store.rotateSecret(id, options.environment, options.secret, { keep })
+          : await store.get(id);
+        if (!tenant) throw new TenantStoreError(`Tenant '${id}' does not exist.`);
+        for (const key of stripeApiKeys) tenant = await store.setStripeApiKey(id, key);
         output(options.json, tenant, describe(tenant));
       });
     });
@@ -112,15 +125,40 @@ interface AddOptions {
   generateApiKey?: boolean;
   clerkSecretKey?: string;
   clerkApiUrl?: string;
+  stripeApiKeyFile: string[];
   json?: boolean;
 }
 
 interface RotateOptions {
   environment: StripeEnvironment;
-  secret: string;
+  secret?: string;
+  stripeApiKeyFile: string[];
   removeOld?: boolean;
   keep?: number;
   json?: boolean;
+}
+
+// A key given as an argument would stay in the shell history: it is read from a file or stdin.
+const STRIPE_KEY_FILE_FLAG = '--stripe-api-key-file <path|->';
+const STRIPE_KEY_FILE_HELP =
+  "file holding a Stripe API key (sk_…/rk_…, a read-only restricted key is enough), '-' for stdin; its mode picks the environment (repeatable)";
+
+async function readKeyFile(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = path === '-' ? await readStdin() : await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TenantStoreError(`Cannot read the Stripe API key from ${path}: ${(error as Error).message}`);
+  }
+  const key = text.trim();
+  if (key === '') throw new TenantStoreError(`No Stripe API key in ${path === '-' ? 'stdin' : path}.`);
+  return key;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -141,6 +179,7 @@ function describe(tenant: TenantView): string {
     `  live secrets:    ${secrets('live')}`,
     `  sandbox secrets: ${secrets('sandbox')}`,
     `  api key:         ${tenant.hasApiKey ? 'required' : 'none'}`,
+    `  stripe api keys: ${[tenant.stripeApiKeys.live, tenant.stripeApiKeys.sandbox].filter(Boolean).join(', ') || '(none)'}`,
     `  clerk:           ${tenant.clerk.hasSecretKey ? 'secret key set' : 'process default'}${tenant.clerk.apiUrl ? `, ${tenant.clerk.apiUrl}` : ''}`,
   ].join('\n');
 }

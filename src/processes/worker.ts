@@ -11,6 +11,7 @@ import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { createOutboundMetrics } from '../outbound/outbound-metrics';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
+import { createStripeClientResolver } from '../stripe/stripe-clients';
 import { rerunServiceFromConfig } from '../support/support-deps';
 import { createSupportMetrics } from '../support/support-metrics';
 
@@ -56,8 +57,21 @@ export async function startWorker(
           : createGlobalClerkResolver(config.clerk),
         sessionMetadataKey: config.sessions.metadataKey,
       },
+      stripe: {
+        clients: createStripeClientResolver({
+          api: config.stripeApi,
+          defaultTenant: config.defaultTenant,
+          tenants: config.tenants.masterKey ? tenants : null,
+        }),
+        stores: db.stores,
+        startEventWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
+      },
     },
-    { workflowBundle, clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk) },
+    {
+      workflowBundle,
+      clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk),
+      stripeRequestsPerSecond: config.stripeApi.requestsPerSecond,
+    },
   );
   const reconciler = createReconciler({
     events: db.stores.events,

@@ -172,7 +172,7 @@ export const objectStateSchema = new Schema(
     changeType: { type: String, required: true },
     /** `data.previous_attributes` of the applied event, JSON, or null. */
     previousAttributes: { type: String, default: null },
-    source: { type: String, enum: ['webhook', 'snapshot'], required: true },
+    source: { type: String, enum: ['webhook', 'snapshot', 'refetch'], required: true },
     /** Ids of the fan-out children (object_children) the current state lists. */
     childIds: { type: [String], default: [] },
     /**

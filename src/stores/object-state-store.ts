@@ -15,7 +15,11 @@ export interface ApplyStateInput {
   summary: EventSummary;
   object: Record<string, unknown>;
   previousAttributes: Record<string, unknown> | undefined;
+  /** Where the object came from: an event (default), a snapshot backfill page or an API re-fetch. */
+  source?: ObjectSource;
 }
+
+export type ObjectSource = 'webhook' | 'snapshot' | 'refetch';
 
 export interface ApplyStateResult {
   outcome: WriteOutcome;
@@ -88,7 +92,7 @@ export class ObjectStateStore {
         livemode: summary.livemode,
         changeType: changeTypeOf(summary.type),
         previousAttributes: input.previousAttributes ? JSON.stringify(input.previousAttributes) : null,
-        source: 'webhook',
+        source: input.source ?? 'webhook',
         childIds: pendingChildIds,
         updatedAt: new Date(),
       },

@@ -29,6 +29,8 @@ export const tenantSchema = new Schema(
     /** Sealed Clerk secret key, or null (the worker then uses CLERK_SECRET_KEY). */
     clerkSecretKey: { type: String, default: null },
     clerkApiUrl: { type: String, default: null },
+    /** Sealed Stripe API keys (backfill, catch-up, thin events), at most one per environment. */
+    stripeApiKeys: { type: [stripeSecretSchema], default: [] },
     /**
      * Bumped by every change. FerretDB has no transactions, so read-modify-write updates (rotation)
      * are compare-and-set on this number instead.
@@ -55,6 +57,7 @@ export interface TenantDoc {
   apiKeyHash: string | null;
   clerkSecretKey: string | null;
   clerkApiUrl: string | null;
+  stripeApiKeys?: StoredStripeSecret[];
   revision: number;
   createdAt: Date;
   updatedAt: Date;

@@ -1,4 +1,5 @@
 import type { Connection } from 'mongoose';
+import { StripeApiKeyError, stripeModeOf } from '../stripe/stripe-api';
 import { API_KEY_MIN_LENGTH, hashApiKey } from '../tenants/api-key';
 import type { SecretBox } from '../tenants/secret-box';
 import { isDuplicateKeyError } from './duplicate-key';
@@ -20,6 +21,8 @@ export interface NewTenant {
   secrets: Partial<Record<StripeEnvironment, string[]>>;
   apiKey?: string;
   clerk?: { secretKey?: string; apiUrl?: string };
+  /** Stripe API keys (`sk_…`/`rk_…`); the environment of each follows from its mode. */
+  stripeApiKeys?: string[];
 }
 
 /** What `tenants list` shows: never a secret, only enough to tell secrets apart. */
@@ -28,6 +31,8 @@ export interface TenantView {
   secrets: Record<StripeEnvironment, Array<{ masked: string; addedAt: Date }>>;
   hasApiKey: boolean;
   clerk: { hasSecretKey: boolean; apiUrl: string | null };
+  /** Masked Stripe API key per environment, or null. */
+  stripeApiKeys: Record<StripeEnvironment, string | null>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -61,6 +66,10 @@ export interface TenantStore {
   findRecord(tenantId: string): Promise<TenantRecord | null>;
   /** The tenant's Clerk settings, decrypted, for the worker; null fields fall back to the process config. */
   clerkSettings(tenantId: string): Promise<{ secretKey: string | null; apiUrl: string | null } | null>;
+  /** Stores (or replaces) the tenant's Stripe API key of the key's environment. */
+  setStripeApiKey(tenantId: string, apiKey: string): Promise<TenantView>;
+  /** The tenant's Stripe API key for an environment, decrypted, or null (no tenant or no key). */
+  stripeApiKey(tenantId: string, environment: StripeEnvironment): Promise<string | null>;
 }
 
 export class TenantStoreError extends Error {
@@ -74,6 +83,7 @@ export class TenantStoreError extends Error {
 export const sealContext = {
   stripe: (tenantId: string, environment: StripeEnvironment) => `stripe-webhook-secret:${tenantId}:${environment}`,
   clerk: (tenantId: string) => `clerk-secret-key:${tenantId}`,
+  stripeApi: (tenantId: string, environment: StripeEnvironment) => `stripe-api-key:${tenantId}:${environment}`,
 };
 
 export interface TenantStoreOptions {
@@ -114,6 +124,16 @@ export function createTenantStore(connection: Connection, options: TenantStoreOp
     last4: secret.slice(-4),
     addedAt,
   });
+
+  const sealStripeApiKey = (tenantId: string, apiKey: string, addedAt: Date): StoredStripeSecret => {
+    const environment = environmentOfKey(apiKey);
+    return {
+      environment,
+      sealed: box().seal(apiKey, sealContext.stripeApi(tenantId, environment)),
+      last4: apiKey.slice(-4),
+      addedAt,
+    };
+  };
 
   const get = async (tenantId: string) => {
     const doc = await model.findOne({ tenantId }).lean<TenantDoc>();
@@ -170,6 +190,10 @@ export function createTenantStore(connection: Connection, options: TenantStoreOp
         throw new TenantStoreError('A tenant needs at least one Stripe signing secret (live or sandbox).');
       }
       const clerkApiUrl = input.clerk?.apiUrl === undefined ? null : checkHttpUrl(input.clerk.apiUrl);
+      const stripeApiKeys = unique(input.stripeApiKeys ?? []).map((key) => sealStripeApiKey(tenantId, key, now));
+      if (new Set(stripeApiKeys.map((key) => key.environment)).size < stripeApiKeys.length) {
+        throw new TenantStoreError('Give at most one Stripe API key per environment (one live, one test key).');
+      }
       const clerkSecretKey = input.clerk?.secretKey
         ? box().seal(input.clerk.secretKey, sealContext.clerk(tenantId))
         : null;
@@ -180,6 +204,7 @@ export function createTenantStore(connection: Connection, options: TenantStoreOp
           apiKeyHash: input.apiKey === undefined ? null : hashApiKey(checkApiKey(input.apiKey)),
           clerkSecretKey,
           clerkApiUrl,
+          stripeApiKeys,
           revision: 0,
           createdAt: now,
           updatedAt: now,
@@ -227,6 +252,29 @@ export function createTenantStore(connection: Connection, options: TenantStoreOp
       };
     },
 
+    async setStripeApiKey(tenantId, apiKey) {
+      return withLock(locks, `tenant:${tenantId}`, async () => {
+        const doc = await model.findOne({ tenantId }).lean<TenantDoc>();
+        if (!doc) throw new TenantStoreError(`Tenant '${tenantId}' does not exist.`);
+        const sealed = sealStripeApiKey(tenantId, apiKey, new Date());
+        const kept = (doc.stripeApiKeys ?? []).filter((key) => key.environment !== sealed.environment);
+        const updated = await model.updateOne(
+          { tenantId, revision: doc.revision },
+          { $set: { stripeApiKeys: [...kept, sealed], revision: doc.revision + 1, updatedAt: sealed.addedAt } },
+        );
+        if (updated.matchedCount !== 1) {
+          throw new TenantStoreError(`Tenant '${tenantId}' changed while the key was being stored; try again.`);
+        }
+        return (await get(tenantId))!;
+      });
+    },
+
+    async stripeApiKey(tenantId, environment) {
+      const doc = await model.findOne({ tenantId }).select({ stripeApiKeys: 1 }).lean<TenantDoc>();
+      const entry = doc?.stripeApiKeys?.find((key) => key.environment === environment);
+      return entry ? box().open(entry.sealed, sealContext.stripeApi(tenantId, environment)) : null;
+    },
+
     async clerkSettings(tenantId) {
       const doc = await model.findOne({ tenantId }).select({ clerkSecretKey: 1, clerkApiUrl: 1 }).lean<TenantDoc>();
       if (!doc) return null;
@@ -248,9 +296,28 @@ function toView(doc: TenantDoc): TenantView {
     secrets: { live: secretsOf('live'), sandbox: secretsOf('sandbox') },
     hasApiKey: Boolean(doc.apiKeyHash),
     clerk: { hasSecretKey: Boolean(doc.clerkSecretKey), apiUrl: doc.clerkApiUrl ?? null },
+    stripeApiKeys: {
+      live: maskedApiKey(doc.stripeApiKeys, 'live'),
+      sandbox: maskedApiKey(doc.stripeApiKeys, 'sandbox'),
+    },
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
   };
+}
+
+function maskedApiKey(keys: StoredStripeSecret[] | undefined, environment: StripeEnvironment): string | null {
+  const entry = keys?.find((key) => key.environment === environment);
+  return entry ? `${environment === 'live' ? 'live' : 'test'} key …${entry.last4}` : null;
+}
+
+/** The environment a Stripe key belongs to, from its mode (a test-mode key is a sandbox key). */
+function environmentOfKey(apiKey: string): StripeEnvironment {
+  try {
+    return stripeModeOf(apiKey);
+  } catch (error) {
+    if (error instanceof StripeApiKeyError) throw new TenantStoreError(error.message);
+    throw error;
+  }
 }
 
 function checkTenantId(tenantId: string): string {

@@ -1,6 +1,6 @@
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
-import { CLERK_HANDLERS, clerkTaskQueue } from '../contracts';
+import { CLERK_HANDLERS, clerkTaskQueue, stripeApiTaskQueue } from '../contracts';
 import type { Config } from '../config';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
@@ -16,7 +16,12 @@ export interface WorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** Task-queue-wide limit for Clerk activities (Temporal enforces it across all workers). */
   clerkActivitiesPerSecond?: number;
+  /** Task-queue-wide limits for Stripe API activities, per key mode (STRIPE_API_*_REQUESTS_PER_SECOND). */
+  stripeRequestsPerSecond?: { live: number; sandbox: number };
 }
+
+/** Activities that each make one Stripe API request: they run on the rate-limited Stripe queues. */
+const STRIPE_REQUEST_ACTIVITIES = ['snapshotPage', 'catchUpPage'];
 
 /**
  * Builds the workers from injected dependencies: the main one (every workflow and activity) and,
@@ -53,6 +58,22 @@ export async function createHookflowWorker(
           : {}),
       }),
     );
+  }
+  if (deps.stripe) {
+    const stripeActivities = Object.fromEntries(
+      Object.entries(activities).filter(([name]) => STRIPE_REQUEST_ACTIVITIES.includes(name)),
+    );
+    for (const mode of ['live', 'sandbox'] as const) {
+      const perSecond = options.stripeRequestsPerSecond?.[mode];
+      workers.push(
+        await Worker.create({
+          ...base,
+          taskQueue: stripeApiTaskQueue(config.taskQueue, mode),
+          activities: stripeActivities,
+          ...(perSecond ? { maxTaskQueueActivitiesPerSecond: perSecond } : {}),
+        }),
+      );
+    }
   }
   return {
     workers,

@@ -1,0 +1,222 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type Stripe from 'stripe';
+import { eventWorkflowId } from '../src/contracts';
+import type { Stores } from '../src/stores';
+import type { ObjectSource } from '../src/stores/object-state-store';
+import { summarizeEvent, type EventSummary } from '../src/stripe/event-summary';
+import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../src/stripe/snapshot-resources';
+import type { StripeClientResolver, TenantStripeClient } from '../src/stripe/stripe-clients';
+import type { StartEventWorkflowInput } from '../src/temporal/event-workflows';
+import { toApplicationFailure } from '../src/temporal/failure-mapper';
+import { activityLog } from './stored-event';
+import type {
+  CatchUpPageInput,
+  CatchUpPageResult,
+  SnapshotPageInput,
+  SnapshotPageResult,
+  StripeActivities,
+  StripeTarget,
+} from './stripe-types';
+
+export interface StripeActivityDeps {
+  clients: StripeClientResolver;
+  stores: Pick<Stores, 'events' | 'objectState'>;
+  /** The receiver's own start (same workflow id and policies): catch-up feeds events through it. */
+  startEventWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
+}
+
+/** Stripe's largest list page. */
+const PAGE_SIZE = 100;
+/** Objects of a page written at once: each takes its own object lock, so they never collide. */
+const WRITE_CONCURRENCY = 8;
+
+/**
+ * Activities that call the Stripe API (backfill pages, catch-up pages). Each makes exactly one
+ * Stripe request, so the task queue's rate limit is a request rate (contracts: stripeApiTaskQueue).
+ * Errors go through the one failure mapper: a 429 is a retryable `StripeRateLimited` (stripe-node
+ * does not retry it), a timeout or 5xx a retryable `StripeUnavailable`, another 4xx non-retryable.
+ */
+export function createStripeActivities(deps: StripeActivityDeps): StripeActivities {
+  async function clientFor(target: StripeTarget): Promise<TenantStripeClient> {
+    const found = await deps.clients.clientFor(target.tenantId, target.environment);
+    if (!found) {
+      throw ApplicationFailure.nonRetryable(
+        `no Stripe API key for tenant ${target.tenantId}${target.environment ? ` (${target.environment})` : ''}: set STRIPE_API_KEY, or store one with \`hookflow tenants rotate-secret --stripe-api-key-file\``,
+        'StripeApiKeyMissing',
+      );
+    }
+    return found;
+  }
+
+  async function request<T>(action: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw toApplicationFailure(error, { service: 'Stripe', action });
+    }
+  }
+
+  return {
+    async stripeModeOf(target) {
+      return (await clientFor(target)).mode;
+    },
+
+    async snapshotPage(input: SnapshotPageInput): Promise<SnapshotPageResult> {
+      const { client } = await clientFor(input);
+      const resource = input.resource as SnapshotResource;
+      const spec = SNAPSHOT_RESOURCES[resource];
+      if (!spec) throw ApplicationFailure.nonRetryable(`unknown resource ${input.resource}`, 'UnknownResource');
+      // The snapshot time: taken before the request, so nothing the page shows is newer than it.
+      const snapshotAt = Math.floor(Date.now() / 1000);
+      heartbeat({ cursor: input.cursor, stage: 'requesting' });
+      const page = await request(`listing ${spec.path} after ${input.cursor ?? 'the start'}`, () =>
+        listPage(client, resource, input),
+      );
+      heartbeat({ cursor: input.cursor, stage: 'writing', objects: page.data.length });
+      let applied = 0;
+      let stale = 0;
+      for (let start = 0; start < page.data.length; start += WRITE_CONCURRENCY) {
+        const outcomes = await Promise.all(
+          page.data.slice(start, start + WRITE_CONCURRENCY).map((object) =>
+            deps.stores.objectState.apply({
+              tenantId: input.tenantId,
+              summary: snapshotSummary(resource, object, input.runId, snapshotAt),
+              object,
+              previousAttributes: undefined,
+              source: 'snapshot' satisfies ObjectSource,
+            }),
+          ),
+        );
+        stale += outcomes.filter(({ outcome }) => outcome === 'stale').length;
+        applied += outcomes.filter(({ outcome }) => outcome !== 'stale').length;
+        heartbeat({ cursor: input.cursor, stage: 'writing', written: start + outcomes.length });
+      }
+      const last = page.data.at(-1);
+      activityLog('snapshot page written', { resource, objects: page.data.length, applied, stale });
+      return {
+        objects: page.data.length,
+        applied,
+        stale,
+        nextCursor: last ? (last.id as string) : null,
+        hasMore: page.has_more && last !== undefined,
+        snapshotAt,
+        firstCreated: createdOf(page.data[0]),
+        lastCreated: createdOf(last),
+      };
+    },
+
+    async catchUpPage(input: CatchUpPageInput): Promise<CatchUpPageResult> {
+      const { client } = await clientFor(input);
+      heartbeat({ cursor: input.cursor });
+      const page = await request(`listing events after ${input.cursor ?? 'the start'}`, () =>
+        client.events.list(
+          {
+            limit: PAGE_SIZE,
+            created: { gte: input.since },
+            ...(input.cursor ? { starting_after: input.cursor } : {}),
+          },
+          requestOptions(input),
+        ),
+      );
+      const received = page.data.map((event) => {
+        const rawBody = JSON.stringify(event);
+        const summary = summarizeEvent(event as unknown as Parameters<typeof summarizeEvent>[0]);
+        return { tenantId: input.tenantId, summary, rawBody, workflowId: '' };
+      });
+      const result: CatchUpPageResult = {
+        seen: received.length,
+        alreadyStored: 0,
+        stored: 0,
+        started: 0,
+        nextCursor: page.data.at(-1)?.id ?? null,
+        hasMore: page.has_more && page.data.length > 0,
+      };
+      if (received.length === 0) return result;
+      // The receiver's path: one group commit into the ledger (unique per tenant and event id), then
+      // the same workflow start; an event stored before is a duplicate and is started only if its
+      // outcome was never recorded.
+      const { inboxId, results } = await deps.stores.events.recordBatch(
+        received.map((item) => ({ ...item, workflowId: eventWorkflowId(item.tenantId, item.summary.eventId) })),
+      );
+      for (const [index, recorded] of results.entries()) {
+        if (recorded.duplicate) result.alreadyStored++;
+        else result.stored++;
+        if (!recorded.needsStart) continue;
+        await deps.startEventWorkflow({ tenantId: input.tenantId, summary: received[index]!.summary });
+        result.started++;
+      }
+      await deps.stores.events.releaseInbox(inboxId);
+      activityLog('catch-up page fed', { ...result });
+      return result;
+    },
+  };
+}
+
+/** One page of a resource's list endpoint, through the SDK. */
+async function listPage(
+  client: Stripe,
+  resource: SnapshotResource,
+  input: SnapshotPageInput,
+): Promise<{ data: Array<Record<string, unknown> & { id: string }>; has_more: boolean }> {
+  const params: Record<string, unknown> = { limit: PAGE_SIZE };
+  if (input.cursor) params.starting_after = input.cursor;
+  // GET /v1/payment_methods takes no `created` filter.
+  if (input.since !== null && resource !== 'payment_method') params.created = { gte: input.since };
+  // Without status=all, canceled subscriptions are left out of the list.
+  if (resource === 'subscription') params.status = 'all';
+  const api = client[SNAPSHOT_RESOURCES[resource].sdk] as unknown as {
+    list(params: unknown, options: Stripe.RequestOptions): Promise<{ data: unknown[]; has_more: boolean }>;
+  };
+  const page = await api.list(params, requestOptions(input));
+  return page as { data: Array<Record<string, unknown> & { id: string }>; has_more: boolean };
+}
+
+function requestOptions(target: StripeTarget): Stripe.RequestOptions {
+  return target.account ? { stripeAccount: target.account } : {};
+}
+
+/**
+ * A snapshot object as an "event" for the object-state write path: its watermark is the snapshot
+ * time with a per-run id, so an event created after the snapshot wins, and the snapshot does not
+ * overwrite state from such an event (watermark.ts).
+ */
+function snapshotSummary(
+  resource: SnapshotResource,
+  object: Record<string, unknown> & { id: string },
+  runId: string,
+  snapshotAt: number,
+): EventSummary {
+  const objectType = typeof object.object === 'string' ? object.object : resource;
+  const customer = object.customer;
+  const customerId =
+    objectType === 'customer'
+      ? object.id
+      : typeof customer === 'string'
+        ? customer
+        : customer && typeof customer === 'object' && typeof (customer as { id?: unknown }).id === 'string'
+          ? (customer as { id: string }).id
+          : null;
+  return {
+    eventId: `snapshot:${runId}`,
+    type: `${objectType}.snapshot`,
+    resource: SNAPSHOT_RESOURCES[resource].stateResource,
+    objectId: object.id,
+    objectType,
+    customerId,
+    livemode: object.livemode === true,
+    apiVersion: null,
+    created: snapshotAt,
+  };
+}
+
+function createdOf(object: Record<string, unknown> | undefined): number | null {
+  return typeof object?.created === 'number' ? object.created : null;
+}
+
+function heartbeat(details: Record<string, unknown>): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // Called outside an activity (a script or test calling the function directly): nothing to report.
+  }
+}
