@@ -100,6 +100,19 @@ const envSchema = z.object({
    * database does not count: it stops the pass instead.
    */
   RECONCILE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
+  /**
+   * Workflow executions the worker keeps in memory between tasks. Unset: the SDK sizes it from
+   * the V8 heap limit (~2,300 with a 4 GiB heap), which lets the cache, not the work, set the
+   * worker's memory. Evicted workflows are replayed from history on their next task.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,6}$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().min(2, 'must be at least 2'))
+      .nullable(),
+  ),
   /** Port of the worker's Prometheus endpoint (`GET /metrics` on HOST); unset = no endpoint. */
   WORKER_METRICS_PORT: optionalString.pipe(
     z
@@ -180,7 +193,13 @@ export interface Config {
   intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   logLevel: string;
   mongoUrl: string;
-  temporal: { address: string; namespace: string; taskQueue: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    /** Worker's workflow cache size; null = the SDK's default (sized from the V8 heap limit). */
+    maxCachedWorkflows?: number | null;
+  };
   stripe: { webhookSecrets: string[]; toleranceSeconds: number };
   stripeApi: StripeApiConfig;
   defaultTenant: string;
@@ -235,7 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     mongoUrl: e.MONGO_URL,
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+    },
     stripe: { webhookSecrets: e.STRIPE_WEBHOOK_SECRET, toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS },
     stripeApi: {
       apiKey: e.STRIPE_API_KEY,

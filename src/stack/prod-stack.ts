@@ -98,6 +98,8 @@ export interface ProdInfraOptions {
   dataDir: string;
   ports: ProdInfraPorts;
   namespace?: string;
+  /** Dynamic config values over TEMPORAL_DYNAMIC_CONFIG (measurements of other partition counts). */
+  dynamicConfig?: Record<string, boolean | number>;
   startTimeoutMs?: number;
 }
 
@@ -303,7 +305,12 @@ function startTemporalServer(options: ProdInfraOptions, logDir: string): Managed
   writeFileSync(
     dynamicConfigFile,
     JSON.stringify(
-      Object.fromEntries(Object.entries(TEMPORAL_DYNAMIC_CONFIG).map(([key, value]) => [key, [{ value }]])),
+      Object.fromEntries(
+        Object.entries({ ...TEMPORAL_DYNAMIC_CONFIG, ...options.dynamicConfig }).map(([key, value]) => [
+          key,
+          [{ value }],
+        ]),
+      ),
       null,
       2,
     ),

@@ -42,6 +42,7 @@ export async function createHookflowWorker(
       taskQueue: config.taskQueue,
       activities,
       ...workflowCode(options.workflowBundle),
+      ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
     }),
   ];
   if (deps.business) {
