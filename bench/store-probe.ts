@@ -100,6 +100,23 @@ export async function probeEventList(
       next_page: { tenantId, before: cursor },
     };
     const result: Record<string, OpStats & { rows: number }> = {};
+    // For comparison, a filter no index serves (outcome is not indexed): what every list query
+    // cost before the pushdown patch, a full decode of the collection. Three runs: it is slow.
+    const scans: number[] = [];
+    let scanned = 0;
+    for (let index = 0; index < 3; index++) {
+      const began = performance.now();
+      scanned = (
+        await connection
+          .db!.collection('stripe_events')
+          .find({ tenantId, outcome: 'failed' }, { projection: { rawBody: 0 } })
+          .sort({ listKey: -1 })
+          .limit(50)
+          .toArray()
+      ).length;
+      scans.push(performance.now() - began);
+    }
+    result.unindexed_outcome = { ...stats(scans), rows: scanned };
     for (const [name, filter] of Object.entries(queries)) {
       const times: number[] = [];
       let rows = 0;
