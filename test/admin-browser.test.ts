@@ -257,7 +257,7 @@ describe('the admin page in headless chromium', function () {
     await shoot('14-cases');
   });
 
-  it('refuses a state change without the session cookie or with a wrong CSRF token, and changes nothing', async () => {
+  it('refuses a state change without the session cookie or with a wrong CSRF token, and bad input, changing nothing', async () => {
     const session = (await context.cookies()).find((cookie) => cookie.name === 'hookflow_admin')!;
     const post = (cookie: string | null, csrf: string) =>
       fetch(admin(`/admin/endpoints/${endpointId}/disable`), {
@@ -277,6 +277,34 @@ describe('the admin page in headless chromium', function () {
     const tampered = await post(`${session.value.slice(0, -2)}xx`, 'anything');
     assert.equal(tampered.status, 401, 'a tampered cookie is no session');
     assert.equal((await db.stores.endpoints.get(endpointId)).enabled, true, 'the endpoint was not disabled');
+
+    // Bad input from a signed-in session with a valid CSRF token: a clear 4xx page, nothing re-run.
+    await page.goto(admin(`/admin/events/${failedCheckouts[1]!.id}?tenant=${tenant}`));
+    const csrf = (await page.locator('input[name="_csrf"]').first().getAttribute('value'))!;
+    const before = (await db.stores.events.find(tenant, failedCheckouts[1]!.id))?.reruns;
+    const rerun = (reason: string) =>
+      fetch(admin(`/admin/events/${failedCheckouts[1]!.id}/rerun`), {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `hookflow_admin=${session.value}` },
+        body: new URLSearchParams({ _csrf: csrf, tenant, reason, force: '1' }).toString(),
+      });
+    const tooLong = await rerun('x'.repeat(1_001));
+    assert.equal(tooLong.status, 400);
+    assert.match(await tooLong.text(), /at most 1,?000/);
+    const missing = await rerun('   ');
+    assert.equal(missing.status, 400);
+    assert.match(await missing.text(), /A reason is required/);
+    assert.equal((await db.stores.events.find(tenant, failedCheckouts[1]!.id))?.reruns, before, 'nothing was re-run');
+    for (const [path, message] of [
+      ['/admin/events?colour=red', /Unknown filter &#39;colour&#39;/],
+      ['/admin/events/not-an-event', /is not a Stripe event id/],
+      ['/admin/deliveries?status=lost', /Status must be one of/],
+    ] as const) {
+      const response = await fetch(admin(path), { headers: { cookie: `hookflow_admin=${session.value}` } });
+      assert.equal(response.status, 400, path);
+      assert.match(await response.text(), message, path);
+    }
 
     const anonymousPage = await fetch(admin('/admin/deliveries'), { redirect: 'manual' });
     assert.equal(anonymousPage.status, 303);
