@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { eventWorkflowId } from '../src/contracts';
+import { connectDatabase, type Database } from '../src/db/connection';
+import { freePort } from '../src/stack/ports';
+import { storeOptionsFromConfig } from '../src/stores';
 import { caseIdFor } from '../src/stores/case-store';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
+import { startFakeMerchant, type FakeMerchant } from './helpers/fake-merchant';
 import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
 import { ADMIN_TOKEN, api, runCli, waitFor } from './helpers/support';
@@ -17,11 +21,19 @@ describe('re-running events', function () {
   this.timeout(180_000);
   let hookflow: RunningHookflow;
   let clerk: FakeClerk;
+  let merchant: FakeMerchant;
+  let db: Database;
+  let metricsPort: number;
   const tenant = `rerun-${randomBytes(3).toString('hex')}`;
 
   before(async () => {
     clerk = await startFakeClerk();
+    merchant = await startFakeMerchant(() => ({ status: 200 }));
+    metricsPort = await freePort();
     hookflow = await startHookflow({
+      HOOKFLOW_MASTER_KEY: randomBytes(32).toString('base64'),
+      HOOKFLOW_OUTBOUND_ALLOW: '127.0.0.1/32',
+      WORKER_METRICS_PORT: String(metricsPort),
       CLERK_SECRET_KEY: 'sk_test_reruns',
       CLERK_API_URL: clerk.url,
       HOOKFLOW_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -31,10 +43,15 @@ describe('re-running events', function () {
       HOOKFLOW_RERUN_RATE: '2',
       TEMPORAL_UI_URL: 'http://127.0.0.1:8233',
     });
+    db = await connectDatabase(hookflow.config.mongoUrl, storeOptionsFromConfig(hookflow.config));
+    // A merchant endpoint for the dispute's outbound messages: a forced re-run must not send new ones.
+    await db.stores.endpoints.create({ tenantId: tenant, url: merchant.url, eventTypes: ['dispute.*', 'case.*'] });
   });
   after(async () => {
+    await db?.close();
     await hookflow?.close();
     await clerk?.close();
+    await merchant?.close();
   });
 
   /** A checkout for a Clerk organization that Clerk does not know (404): the event fails. */
@@ -92,6 +109,9 @@ describe('re-running events', function () {
     const event = stripeEvent('charge.dispute.created', stripeObject('dispute', { id: disputeId }));
     await deliverEvent(hookflow.webhookUrl, event, SECRET_A);
     assert.equal((await waitForEventStatus(hookflow, event.id)).outcome, 'case_opened');
+    const delivered = await waitFor('dispute.created and case.created delivered', async () =>
+      merchant.received.length >= 2 ? merchant.received.map((webhook) => String(webhook.headers['webhook-id'])) : null,
+    );
 
     const refused = await api(hookflow, 'POST', `/api/events/${event.id}/rerun`, { reason: 'check' });
     assert.equal(refused.status, 409);
@@ -113,6 +133,16 @@ describe('re-running events', function () {
     assert.equal(detail.body.event.status, 'processed');
     assert.equal(detail.body.event.workflowId, derived);
     assert.equal(detail.body.reruns[0].by, 'Ada (support)');
+    // The re-run dispatched the same messages (same ids); delivered ones are not sent again.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const ids = merchant.received.map((webhook) => String(webhook.headers['webhook-id']));
+    assert.equal(new Set(delivered).size, 2);
+    assert.deepEqual(ids, delivered, 'no new webhook-id, no second delivery');
+    assert.deepEqual(
+      detail.body.deliveries.map((delivery: { messageId: string }) => delivery.messageId).sort(),
+      [...delivered].sort(),
+      'the event detail lists its deliveries by webhook-id',
+    );
   });
 
   it('restarts a failed event when Stripe redelivers it (audited as a redelivery)', async () => {
@@ -257,6 +287,16 @@ describe('re-running events', function () {
     for (const event of fixed) assert.equal((await hookflow.db.stores.events.find(tenant, event.id))?.reruns, 1);
     const metrics = await (await fetch(`${hookflow.baseUrl}/metrics`)).text();
     assert.match(metrics, /hookflow_reruns_total\{trigger="manual",result="started"\} \d+/);
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(workerMetrics, /hookflow_reruns_total\{trigger="bulk",result="started"\} 20/);
+    assert.match(
+      workerMetrics,
+      /hookflow_events_processed_total\{type="checkout.session.completed",outcome="failed"\} \d+/,
+    );
+    assert.match(
+      workerMetrics,
+      /hookflow_events_processed_total\{type="checkout.session.completed",outcome="clerk_synced"\} \d+/,
+    );
   });
 });
 

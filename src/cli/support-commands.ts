@@ -28,20 +28,37 @@ interface Support {
 
 async function withSupport<T>(run: (support: Support) => Promise<T>): Promise<T> {
   const config = loadConfig();
-  const [{ connectDatabase }, { storeOptionsFromConfig }, { connectTemporal }, deps] = await Promise.all([
-    import('../db/connection'),
-    import('../stores'),
-    import('../temporal/client'),
-    import('../support/support-deps'),
-  ]);
+  const [{ connectDatabase }, { storeOptionsFromConfig }, { connectTemporal }, deps, outbound, plan] =
+    await Promise.all([
+      import('../db/connection'),
+      import('../stores'),
+      import('../temporal/client'),
+      import('../support/support-deps'),
+      import('../outbound/delivery-service'),
+      import('../outbound/outbound-deps'),
+    ]);
   const db = await connectDatabase(config.mongoUrl, storeOptionsFromConfig(config)).catch((error: unknown) => {
     throw databaseUnreachable(error, config.mongoUrl) ?? error;
   });
   try {
     const temporal = await connectTemporal(config.temporal);
     try {
+      // The event detail lists the event's outbound deliveries as the receiver's API does.
+      const deliveries = outbound.createDeliveryService({
+        messages: db.stores.messages,
+        endpoints: db.stores.endpoints,
+        temporal: temporal.client,
+        taskQueue: config.temporal.taskQueue,
+        plan: plan.deliveryPlanOf(config),
+      });
       return await run({
-        queries: deps.eventQueriesFromConfig(config, db.stores, temporal.client),
+        queries: deps.eventQueriesFromConfig(
+          config,
+          db.stores,
+          temporal.client,
+          (tenantId, eventId) =>
+            deliveries.ofEvent(tenantId, eventId) as unknown as Promise<Array<Record<string, unknown>>>,
+        ),
         reruns: deps.rerunServiceFromConfig(config, db.stores, temporal.client),
       }).catch(async (error: unknown) => {
         throw await asCliError(error);
