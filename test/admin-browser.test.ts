@@ -247,10 +247,20 @@ describe('the admin page in headless chromium', function () {
     );
   });
 
-  it('shows the endpoints and the cases', async () => {
+  it('shows the endpoints (disable, enable, recover) and the cases', async () => {
     await page.goto(admin('/admin/endpoints'));
-    await page.locator('tr', { hasText: endpointId }).getByText('enabled').waitFor();
+    const row = page.locator('tr', { hasText: endpointId });
+    await row.getByText('enabled').waitFor();
     await shoot('13-endpoints');
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await page.getByText(`Disabled ${endpointId}`).waitFor();
+    assert.match(await row.innerText(), /disabled by Ana \(support\) on the admin page/);
+    assert.equal((await db.stores.endpoints.get(endpointId)).enabled, false);
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await page.getByText(`Enabled ${endpointId}.`).waitFor();
+    await row.getByRole('button', { name: 'Recover' }).click();
+    await page.getByText(`Recovering 0 failed deliveries to ${endpointId}.`).waitFor();
+    assert.equal((await db.stores.endpoints.get(endpointId)).enabled, true);
     await page.goto(admin('/admin/cases'));
     assert.equal(await page.locator('tbody tr').count(), 1);
     assert.equal(await page.locator('tbody tr .chip').innerText(), 'open');

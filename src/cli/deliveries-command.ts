@@ -30,7 +30,8 @@ export function deliveryCommandRunner(name: string, io: DeliveriesCommandDeps = 
   const write = io.write ?? ((text: string) => process.stdout.write(text));
   const writeError = io.writeError ?? ((text: string) => process.stderr.write(text));
   return {
-    async withDeliveries(run: (deliveries: DeliveryService) => Promise<void>): Promise<void> {
+    /** `needsTemporal` false: reads only, so a list works while Temporal is down. */
+    async withDeliveries(run: (deliveries: DeliveryService) => Promise<void>, needsTemporal = true): Promise<void> {
       const config = loadConfig(io.env ?? process.env);
       // Loaded here, not at the top: the other commands need neither the Temporal client nor the service.
       const [service, since, endpoints, temporalClient, deps] = await Promise.all([
@@ -44,19 +45,19 @@ export function deliveryCommandRunner(name: string, io: DeliveriesCommandDeps = 
         throw databaseUnreachable(error, config.mongoUrl) ?? error;
       });
       try {
-        const temporal = await temporalClient.connectTemporal(config.temporal);
+        const temporal = needsTemporal ? await temporalClient.connectTemporal(config.temporal) : null;
         try {
           await run(
             service.createDeliveryService({
               messages: db.stores.messages,
               endpoints: db.stores.endpoints,
-              temporal: temporal.client,
+              temporal: temporal?.client ?? null,
               taskQueue: config.temporal.taskQueue,
               plan: deps.deliveryPlanOf(config),
             }),
           );
         } finally {
-          await temporal.close();
+          await temporal?.close();
         }
       } catch (error) {
         const userErrors = [
@@ -112,7 +113,7 @@ export function deliveriesCommand(deps: DeliveriesCommandDeps = {}): Command {
         if (lines.length === 0) lines.push('no deliveries match');
         if (page.nextCursor) lines.push(`more: --cursor ${page.nextCursor}`);
         output(options.json, page, lines.join('\n'));
-      });
+      }, false);
     });
 
   deliveries
@@ -128,7 +129,7 @@ export function deliveriesCommand(deps: DeliveriesCommandDeps = {}): Command {
             `  #${attempt.attempt}  ${attempt.at.toISOString()}  ${attempt.statusCode ?? 'no response'}  ${attempt.latencyMs} ms${attempt.error ? `  ${attempt.error}` : ''}`,
         );
         output(options.json, delivery, [describe(delivery), ...attempts].join('\n'));
-      });
+      }, false);
     });
 
   deliveries

@@ -85,7 +85,8 @@ export interface RecoverResult {
 export interface DeliveryServiceDeps {
   messages: MessageStore;
   endpoints: EndpointStore;
-  temporal: Client;
+  /** Starts resends; null for read-only use (lists work while Temporal is away). */
+  temporal: Client | null;
   /** The worker's task queue: resends run on the same workers as first deliveries. */
   taskQueue: string;
   plan: DeliveryPlan;
@@ -127,6 +128,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps) {
       ...(message.objectId ? [{ key: StripeObjectId, value: message.objectId }] : []),
       { key: HookflowOutcome, value: 'pending' },
     ];
+    if (!deps.temporal) throw new Error('resending needs a Temporal client');
     try {
       await deps.temporal.workflow.start('deliverWebhook', {
         taskQueue: deps.taskQueue,
