@@ -20,13 +20,14 @@ export const POSTGRES_MAJOR = 15;
 export const NUM_HISTORY_SHARDS = 4;
 
 /**
- * Task-queue partitions (dynamic config). Measured on this 2-core machine with hookflow's
- * workflows: one partition was faster than the default four, because with few pollers the
- * pollers of four partitions mostly wait on empty ones (issue 11: 37–53 wf/s with 4, 68–90 with 1
- * on trivial workflows). Raise it only when a single queue's matching becomes the bottleneck
- * (thousands of tasks per second).
+ * Task-queue partitions (dynamic config; Temporal's default is 4), set explicitly so the stack and
+ * the compose file cannot differ. Measured with hookflow's own workflows on the production shape
+ * (`node dist/bench/prod-partitions.js 400 1,4,1,4,1,4`: one receiver, two workers, 400 events per
+ * run, 2 shared cores): 4 partitions did 17.0 / 17.7 / 20.4 events/s, 1 partition 15.0 / 8.9 /
+ * 11.8. With trivial workflows and one poller the issue had found the opposite (1 partition ~1.7×
+ * faster); with two workers' pollers on hookflow's queues four partitions won every pairing.
  */
-export const TASK_QUEUE_PARTITIONS = 1;
+export const TASK_QUEUE_PARTITIONS = 4;
 
 /**
  * How long Temporal keeps closed workflow histories. Seven days: longer than Stripe's 3-day retry

@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       ...WORKER_METRICS_PORTS.map(
         (port, index) => `  worker ${index + 1}      metrics http://127.0.0.1:${port}/metrics`,
       ),
-      `  Temporal      ${infra.temporalAddress} (temporal-server ${TEMPORAL_SERVER_VERSION}, PostgreSQL, ${NUM_HISTORY_SHARDS} history shards, ${TASK_QUEUE_PARTITIONS} task-queue partition, SQL visibility)`,
+      `  Temporal      ${infra.temporalAddress} (temporal-server ${TEMPORAL_SERVER_VERSION}, PostgreSQL, ${NUM_HISTORY_SHARDS} history shards, ${TASK_QUEUE_PARTITIONS} task-queue partitions, SQL visibility)`,
       `  Temporal UI   ${infra.uiUrl}`,
       `  PostgreSQL    127.0.0.1:${ports.postgres}   MongoDB (FerretDB) ${infra.mongoUrl('hookflow')}`,
       process.env.STRIPE_WEBHOOK_SECRET
