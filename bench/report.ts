@@ -52,6 +52,12 @@ const fmt = (value: number | null | undefined, digits = 1) =>
   value === null || value === undefined ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: digits });
 const met = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? 'met' : 'NOT met');
 
+/** What each `--stack` runs, for the report's first line. */
+const STACK_DESCRIPTIONS: Record<string, string> = {
+  embedded: 'Temporal dev server + FerretDB (`startLocalStack`)',
+  prod: 'temporal-server on PostgreSQL with SQL visibility + FerretDB (`startProdInfra`, as `npm run stack:prod`)',
+};
+
 export function renderMarkdown(report: BenchReport): string {
   const lines: string[] = [];
   const push = (...more: string[]) => lines.push(...more);
@@ -59,7 +65,7 @@ export function renderMarkdown(report: BenchReport): string {
 
   push(`# hookflow benchmark — ${report.at}`, '');
   push(
-    `Stack \`${report.stack}\`: Temporal dev server + FerretDB (\`startLocalStack\`, fresh data directory per phase group), ` +
+    `Stack \`${report.stack}\`: ${STACK_DESCRIPTIONS[report.stack] ?? 'unknown'} (fresh data directory per phase group), ` +
       `receiver (\`hookflow serve\`) and worker (\`hookflow worker\`) as separate processes, load from autocannon in the ` +
       `benchmark process, everything on one machine over loopback. Commit ${report.git.commit}${report.git.dirty ? ' (working tree had uncommitted changes)' : ''}.`,
     '',

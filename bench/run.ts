@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import * as prettier from 'prettier';
 import { DEFAULT_TEMPORAL_PRAGMAS, FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN } from './hookflow';
@@ -9,8 +9,15 @@ import { connectionsForRate } from './load';
 import { ackPhase, burstPhase, ceilingAndE2ePhase, growthPhase, type Peaks } from './phases';
 import { FULL_PLAN, PHASES, QUICK_PLAN, type Phase, type Plan } from './plan';
 import { progress, runCleanups } from './procs';
+import {
+  NAMESPACE_RETENTION_DAYS,
+  NUM_HISTORY_SHARDS,
+  POSTGRES_MAJOR,
+  TEMPORAL_DYNAMIC_CONFIG,
+  TEMPORAL_SERVER_VERSION,
+} from '../src/stack/prod-settings';
 import { renderMarkdown, type BenchReport } from './report';
-import { DATABASE, TASK_QUEUE } from './stack';
+import { BENCH_STACK_KINDS, DATABASE, TASK_QUEUE, useBenchStack, type BenchStackKind } from './stack';
 
 /**
  * `npm run bench` — what hookflow does on this machine, in one run, on the production shape: the
@@ -21,7 +28,7 @@ import { DATABASE, TASK_QUEUE } from './stack';
  *   npm run bench                       # full run, ~30–40 min on 2 cores
  *   npm run bench -- --quick            # small numbers, a few minutes: checks the harness
  *   npm run bench -- --only ack,burst   # some phases: ack, ceiling, e2e, growth, burst
- *   npm run bench -- --stack embedded   # the only stack so far (recorded in the report)
+ *   npm run bench -- --stack prod       # temporal-server on PostgreSQL (npm run stack:prod's shape); default embedded
  *
  * Phase groups, each on a fresh stack: ack (Stripe docs handler baseline, then hookflow's receiver
  * at fixed concurrency and fixed arrival rates); ceiling + e2e (trivial-workflow ceiling, then
@@ -33,6 +40,7 @@ interface Options {
   quick?: boolean;
   only?: string;
   stack: string;
+  out: string;
 }
 
 async function main(): Promise<void> {
@@ -40,10 +48,18 @@ async function main(): Promise<void> {
     .name('bench')
     .option('--quick', 'small numbers: a few minutes, for checking the harness')
     .option('--only <phases>', `comma-separated phases to run (${PHASES.join(', ')})`)
-    .option('--stack <name>', 'stack to run on (only "embedded")', 'embedded')
+    .option('--stack <name>', `stack to run on: ${BENCH_STACK_KINDS.join(' or ')}`, 'embedded')
+    .option(
+      '--out <dir>',
+      'directory for the reports (a trial run elsewhere leaves bench/results alone)',
+      'bench/results',
+    )
     .parse()
     .opts<Options>();
-  if (options.stack !== 'embedded') throw new Error(`unknown --stack ${options.stack}: only "embedded" exists`);
+  if (!(BENCH_STACK_KINDS as readonly string[]).includes(options.stack)) {
+    throw new Error(`unknown --stack ${options.stack}: use ${BENCH_STACK_KINDS.join(' or ')}`);
+  }
+  useBenchStack(options.stack as BenchStackKind);
   const phases = selectPhases(options.only);
   const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
   const at = new Date();
@@ -66,7 +82,7 @@ async function main(): Promise<void> {
     phases,
     git: gitState(),
     machine: machine(),
-    tunings: tunings(plan),
+    tunings: tunings(plan, options.stack as BenchStackKind),
     ack: null,
     temporal: null,
     e2e: null,
@@ -161,7 +177,7 @@ async function main(): Promise<void> {
   report.rss_mib.temporal = peakOf('temporal');
   report.rss_mib.ferretdb = peakOf('ferretdb');
 
-  await writeReport(report, at);
+  await writeReport(report, at, options.out);
   await runCleanups();
   if (Object.keys(report.errors).length > 0) process.exitCode = 1;
 }
@@ -177,8 +193,8 @@ function selectPhases(only: string | undefined): Phase[] {
   return PHASES.filter((phase) => wanted.includes(phase));
 }
 
-async function writeReport(report: BenchReport, at: Date): Promise<void> {
-  const dir = join(REPO_ROOT, 'bench', 'results');
+async function writeReport(report: BenchReport, at: Date, out: string): Promise<void> {
+  const dir = resolve(REPO_ROOT, out);
   mkdirSync(dir, { recursive: true });
   // ISO 8601 basic format: a timestamp that is also a portable file name.
   const stamp = at
@@ -192,7 +208,7 @@ async function writeReport(report: BenchReport, at: Date): Promise<void> {
     writeFileSync(join(dir, `${name}.json`), json);
     writeFileSync(join(dir, `${name}.md`), markdown);
   }
-  progress(`report: bench/results/${stamp}.md (and latest.md, .json)`);
+  progress(`report: ${join(dir, stamp)}.md (and latest.md, .json)`);
   process.stdout.write(markdown.split('## Errors')[0]!.split('## Acknowledgement')[0]!);
 }
 
@@ -238,19 +254,30 @@ function versionOf(binary: string): string {
 }
 
 /** Every setting the run applied, and the defaults it deliberately left alone. */
-function tunings(plan: Plan): Record<string, unknown> {
+function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
   const stampFile = join(REPO_ROOT, '.tools', 'bin', '.ferretdb-stamp');
   const ferretStamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : null;
+  const prodTemporal = {
+    server: `temporal-server ${TEMPORAL_SERVER_VERSION} (go.temporal.io/server, all services in one process)`,
+    persistence: `PostgreSQL ${POSTGRES_MAJOR} (own cluster, loopback), SQL visibility`,
+    history_shards: NUM_HISTORY_SHARDS,
+    dynamic_config: TEMPORAL_DYNAMIC_CONFIG,
+    namespace_retention_days: NAMESPACE_RETENTION_DAYS,
+    not_measured: "PostgreSQL's CPU and memory (its backends count as other processes)",
+  };
   return {
-    temporal: {
-      version: versionOf(TEMPORAL_BIN),
-      sqlite_pragmas: DEFAULT_TEMPORAL_PRAGMAS,
-      flags:
-        '--ip 127.0.0.1 --headless --log-level warn --db-filename <data dir>/temporal.db, one --search-attribute per hookflow attribute',
-      dynamic_config: ['frontend.enableServerVersionCheck=false'],
-      env: { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
-      not_changed: 'task-queue partitions (default 4), history shards (dev server: 1), no other dynamic config',
-    },
+    temporal:
+      stack === 'prod'
+        ? prodTemporal
+        : {
+            version: versionOf(TEMPORAL_BIN),
+            sqlite_pragmas: DEFAULT_TEMPORAL_PRAGMAS,
+            flags:
+              '--ip 127.0.0.1 --headless --log-level warn --db-filename <data dir>/temporal.db, one --search-attribute per hookflow attribute',
+            dynamic_config: ['frontend.enableServerVersionCheck=false'],
+            env: { TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+            not_changed: 'task-queue partitions (default 4), history shards (dev server: 1), no other dynamic config',
+          },
     ferretdb: {
       version: versionOf(FERRETDB_BIN),
       build:

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freeProdPorts, startProdInfra, type ProdInfra } from '../src/stack/prod-stack';
 import { BENCH_SECRET } from './events';
 import { FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN, freePort, startLocalStack, type LocalStack } from './hookflow';
 import { childrenMentioning, onCleanup, progress, sleep, spawnChild, trackPid, type BenchChild } from './procs';
@@ -26,8 +27,21 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Which stack every phase group starts: `embedded` (the Temporal dev server, as `npm run dev`) or
+ * `prod` (temporal-server on PostgreSQL with SQL visibility, as `npm run stack:prod`; installed by
+ * scripts/bootstrap-prod.sh). Chosen once by `--stack` and written into the report.
+ */
+export type BenchStackKind = 'embedded' | 'prod';
+export const BENCH_STACK_KINDS: readonly BenchStackKind[] = ['embedded', 'prod'];
+let stackKind: BenchStackKind = 'embedded';
+export function useBenchStack(kind: BenchStackKind): void {
+  stackKind = kind;
+}
+
 export async function startBenchStack(label: string): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), `hookflow-bench-${label}-`));
+  if (stackKind === 'prod') return startProdBenchStack(label, dataDir);
   let stack: LocalStack | undefined;
   for (let attempt = 1; !stack; attempt++) {
     try {
@@ -73,6 +87,53 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
     dataDir,
     mongoUrl: stack.mongoUrl(DATABASE),
     temporalAddress: stack.temporalAddress,
+    pids: { temporal, ferretdb },
+    stop,
+  };
+}
+
+/**
+ * The production shape: its infrastructure processes are this process's children, known by name.
+ * The CPU and memory figures cover temporal-server and FerretDB as on the embedded stack;
+ * PostgreSQL's backends are separate processes and count as "other processes" in the report.
+ */
+async function startProdBenchStack(label: string, dataDir: string): Promise<BenchStack> {
+  let infra: ProdInfra | undefined;
+  for (let attempt = 1; !infra; attempt++) {
+    try {
+      infra = await startProdInfra({ dataDir, ports: await freeProdPorts() });
+    } catch (error) {
+      if (attempt >= 3) {
+        rmSync(dataDir, { recursive: true, force: true });
+        throw error;
+      }
+      progress(`prod stack ${label} did not start (${(error as Error).message.split('\n')[0]}); retrying`);
+    }
+  }
+  const pidOf = (name: string) => infra.processes.find((process) => process.name === name)?.child.pid;
+  const temporal = pidOf('temporal-server');
+  const ferretdb = pidOf('ferretdb');
+  if (!temporal || !ferretdb) {
+    await infra.stop();
+    throw new Error('the production-shape stack started without a temporal-server or FerretDB process');
+  }
+  const untrack = [trackPid(temporal), trackPid(ferretdb)];
+  const running = infra;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    unregister();
+    await running.stop();
+    untrack.forEach((fn) => fn());
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const unregister = onCleanup(stop);
+  return {
+    label,
+    dataDir,
+    mongoUrl: running.mongoUrl(DATABASE),
+    temporalAddress: running.temporalAddress,
     pids: { temporal, ferretdb },
     stop,
   };
