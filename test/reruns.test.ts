@@ -8,7 +8,14 @@ import { storeOptionsFromConfig } from '../src/stores';
 import { caseIdFor } from '../src/stores/case-store';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
 import { startFakeMerchant, type FakeMerchant } from './helpers/fake-merchant';
-import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
+import {
+  listWorkflows,
+  SECRET_A,
+  startHookflow,
+  waitForEventStatus,
+  workflowResult,
+  type RunningHookflow,
+} from './helpers/hookflow';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
 import { ADMIN_TOKEN, api, runCli, waitFor } from './helpers/support';
 
@@ -133,6 +140,16 @@ describe('re-running events', function () {
     assert.equal(detail.body.event.status, 'processed');
     assert.equal(detail.body.event.workflowId, derived);
     assert.equal(detail.body.reruns[0].by, 'Ada (support)');
+    // The README's operator query finds dispute workflows by prefix, re-runs included.
+    const disputes = await listWorkflows(
+      hookflow,
+      `TenantId = '${tenant}' AND StripeEventType STARTS_WITH 'charge.dispute.'`,
+      2,
+    );
+    assert.deepEqual(
+      disputes.map((execution) => execution.workflowId).sort(),
+      [eventWorkflowId(tenant, event.id), derived].sort(),
+    );
     // The re-run dispatched the same messages (same ids); delivered ones are not sent again.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const ids = merchant.received.map((webhook) => String(webhook.headers['webhook-id']));

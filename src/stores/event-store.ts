@@ -272,7 +272,8 @@ export class EventStore {
    */
   async listEvents(filter: EventListFilter, limit: number): Promise<ListedEvent[]> {
     const query: Record<string, unknown> = { tenantId: filter.tenantId };
-    if (filter.status) query.status = filter.status;
+    // `processing` is not stored (event-queries.ts): an unfinished event is stored as `received`.
+    if (filter.status) query.status = filter.status === 'processing' ? 'received' : filter.status;
     if (filter.type?.endsWith('.*')) {
       // `charge.dispute.*` → the range ['charge.dispute.', 'charge.dispute/'): '/' follows '.'.
       const prefix = filter.type.slice(0, -1);

@@ -280,7 +280,35 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
   async function jobOrThrow(jobId: string): Promise<BulkRerunJob> {
     const job = await stores.events.getBulkRerun(parseBulkJobId(jobId));
     if (!job) throw new BulkRerunNotFound(`No bulk re-run ${jobId}.`);
-    return job;
+    return job.state === 'running' ? settleIfClosed(job) : job;
+  }
+
+  /**
+   * The job writes its own final state; a job record still `running` whose workflow has closed
+   * ended some other way (terminated, timed out, a bug): it is marked so instead of running forever.
+   */
+  async function settleIfClosed(job: BulkRerunJob): Promise<BulkRerunJob> {
+    let status: string;
+    try {
+      status = (await chainHandle(job).describe()).status.name;
+    } catch {
+      return job; // Temporal unreachable or the run is past retention: the record is all we know.
+    }
+    if (status === 'RUNNING' || status === 'CONTINUED_AS_NEW') return job;
+    // Re-read: the workflow may have written its final state between the two reads.
+    const latest = (await stores.events.getBulkRerun(job.id)) ?? job;
+    if (latest.state !== 'running') return latest;
+    const state = status === 'CANCELLED' ? 'cancelled' : status === 'COMPLETED' ? 'completed' : 'failed';
+    const lastError = state === 'failed' ? `the job's workflow ended ${status}` : latest.lastError;
+    await stores.events.updateBulkRerun(job.id, { state, lastError, finishedAt: new Date() });
+    return { ...latest, state, lastError };
+  }
+
+  /** The job's workflow chain (it continues as new): addressed by its first run id. */
+  function chainHandle(job: BulkRerunJob) {
+    return temporal.client.workflow.getHandle(job.workflowId, undefined, {
+      firstExecutionRunId: job.runId ?? undefined,
+    });
   }
 
   return {
@@ -360,7 +388,7 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
       if (job.state !== 'running') return job;
       await stores.events.updateBulkRerun(job.id, { cancelledBy: who });
       try {
-        await temporal.client.workflow.getHandle(job.workflowId, job.runId ?? undefined).cancel();
+        await chainHandle(job).cancel();
       } catch (error) {
         // The run closed in between: its final state is on the job record already.
         if (!(error instanceof Error && error.name === 'WorkflowNotFoundError')) throw error;
