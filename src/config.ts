@@ -166,6 +166,21 @@ const envSchema = z.object({
    */
   STRIPE_API_LIVE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(100).default(50),
   STRIPE_API_SANDBOX_REQUESTS_PER_SECOND: z.coerce.number().positive().max(25).default(20),
+  /**
+   * How often a Temporal Schedule runs catch-up for the default tenant (`15m`, `1h`; unset = no
+   * schedule): each run feeds the events of the last CATCHUP_WINDOW that hookflow has not stored.
+   */
+  CATCHUP_SCHEDULE: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d+(s|m|h)$/, 'must look like 30s, 15m or 1h')
+      .nullable(),
+  ),
+  /** How far back each scheduled catch-up looks; longer than the interval so runs overlap. */
+  CATCHUP_WINDOW: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, 'must look like 30m, 1h or 24h')
+    .default('1h'),
   /** Bearer token of the admin API (`/api/*`); unset disables the API. */
   HOOKFLOW_ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').nullable()),
   /** CIDRs outbound webhooks may reach although private, loopback or link-local (e.g. `127.0.0.1/32`); empty = none. */
@@ -225,6 +240,8 @@ export interface StripeApiConfig {
   base: string;
   timeoutMs: number;
   requestsPerSecond: { live: number; sandbox: number };
+  /** CATCHUP_SCHEDULE / CATCHUP_WINDOW: the interval (null = none) and the window, in seconds. */
+  catchUp: { everySeconds: number | null; windowSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -268,6 +285,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestsPerSecond: {
         live: e.STRIPE_API_LIVE_REQUESTS_PER_SECOND,
         sandbox: e.STRIPE_API_SANDBOX_REQUESTS_PER_SECOND,
+      },
+      catchUp: {
+        everySeconds: e.CATCHUP_SCHEDULE === null ? null : durationMs(e.CATCHUP_SCHEDULE) / 1000,
+        windowSeconds: durationMs(e.CATCHUP_WINDOW) / 1000,
       },
     },
     defaultTenant: e.HOOKFLOW_DEFAULT_TENANT,

@@ -1,32 +1,10 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import type { backfillStripe } from '../workflows';
 import type { BackfillRunProgress, ResourceProgress } from '../workflows/backfill-stripe';
-import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId, backfillWorkflowId } from '../src/contracts';
+import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId } from '../src/contracts';
 import { FakeStripe, generated } from '../src/fake-stripe/fake-stripe';
 import { deliverEvent, stripeEvent, stripeObject } from './helpers/stripe-events';
 import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
-
-export const FAKE_KEY = 'sk_test_fake_0123456789';
-
-/** Environment of a hookflow whose Stripe calls go to the fake (1 s request timeout, so a stalled page fails fast). */
-export function stripeEnv(fakeUrl: string): Record<string, string> {
-  return { STRIPE_API_KEY: FAKE_KEY, STRIPE_API_BASE: fakeUrl, STRIPE_API_TIMEOUT_SECONDS: '1' };
-}
-
-export async function runBackfill(
-  hookflow: RunningHookflow,
-  resources: string[],
-  options: { account?: string; since?: number | null } = {},
-) {
-  const runId = randomBytes(4).toString('hex');
-  const handle = await hookflow.temporal.client.workflow.start<typeof backfillStripe>('backfillStripe', {
-    taskQueue: hookflow.config.temporal.taskQueue,
-    workflowId: backfillWorkflowId('default', runId),
-    args: [{ tenantId: 'default', runId, resources, since: options.since ?? null, account: options.account }],
-  });
-  return { runId, handle };
-}
+import { runBackfill as startBackfill, stripeEnv } from './helpers/stripe-api';
 
 describe('snapshot backfill', function () {
   this.timeout(180_000);
@@ -41,6 +19,9 @@ describe('snapshot backfill', function () {
     await hookflow?.close();
     await fake?.close();
   });
+
+  const runBackfill = (on: RunningHookflow, resources: string[], options: { account?: string } = {}) =>
+    startBackfill(on.temporal.client, on.config.temporal.taskQueue, resources, options);
 
   async function snapshotRows() {
     return hookflow.db.models.ObjectState.find({ tenantId: 'default' }).lean();

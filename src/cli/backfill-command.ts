@@ -78,7 +78,9 @@ export function backfillCommand(): Command {
     .description('print the progress of a backfill run')
     .option('--tenant <id>', 'tenant of the run (default: HOOKFLOW_DEFAULT_TENANT)')
     .option('--json', 'print JSON')
-    .action(async (runId: string, options: { tenant?: string; json?: boolean }) => {
+    .action(async (runId: string, _options: unknown, command: Command) => {
+      // --tenant and --json are the parent's options too: commander hands them to `backfill`.
+      const options = command.optsWithGlobals<{ tenant?: string; json?: boolean }>();
       const config = loadConfig();
       const tenantId = options.tenant ?? config.defaultTenant;
       await withTemporal(config, async (client) => {
@@ -96,7 +98,8 @@ export function backfillCommand(): Command {
     .description('follow a running backfill (progress bars) until it ends; Ctrl-C leaves it running')
     .option('--tenant <id>', 'tenant of the run (default: HOOKFLOW_DEFAULT_TENANT)')
     .option('--json', 'print the final progress as JSON')
-    .action(async (runId: string, options: { tenant?: string; json?: boolean }) => {
+    .action(async (runId: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ tenant?: string; json?: boolean }>();
       const config = loadConfig();
       const tenantId = options.tenant ?? config.defaultTenant;
       await withTemporal(config, async (client) => {
@@ -109,7 +112,8 @@ export function backfillCommand(): Command {
     .command('cancel <run>')
     .description('cancel a backfill run (objects already written stay)')
     .option('--tenant <id>', 'tenant of the run (default: HOOKFLOW_DEFAULT_TENANT)')
-    .action(async (runId: string, options: { tenant?: string }) => {
+    .action(async (runId: string, _options: unknown, command: Command) => {
+      const options = command.optsWithGlobals<{ tenant?: string }>();
       const config = loadConfig();
       const tenantId = options.tenant ?? config.defaultTenant;
       await withTemporal(config, async (client) => {

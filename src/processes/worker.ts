@@ -12,6 +12,7 @@ import { createOutboundMetrics } from '../outbound/outbound-metrics';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
 import { createStripeClientResolver } from '../stripe/stripe-clients';
+import { ensureCatchUpSchedule } from '../temporal/catch-up-schedule';
 import { rerunServiceFromConfig } from '../support/support-deps';
 import { createSupportMetrics } from '../support/support-metrics';
 
@@ -87,6 +88,20 @@ export async function startWorker(
       ? null
       : await serveWorkerMetrics(metrics.registry, config.http.host, config.workerMetricsPort);
   reconciler.start();
+  const { catchUp } = config.stripeApi;
+  if (catchUp.everySeconds !== null) {
+    // Only the default tenant's key is known here; stored tenants run `hookflow catch-up --tenant`.
+    if (!config.stripeApi.apiKey) log.warn('CATCHUP_SCHEDULE is set but STRIPE_API_KEY is not: no catch-up schedule');
+    else {
+      const scheduleId = await ensureCatchUpSchedule(temporal.client, {
+        tenantId: config.defaultTenant,
+        taskQueue: config.temporal.taskQueue,
+        everySeconds: catchUp.everySeconds,
+        windowSeconds: catchUp.windowSeconds,
+      });
+      log.info({ scheduleId, everySeconds: catchUp.everySeconds }, 'catch-up schedule in place');
+    }
+  }
   log.info({ taskQueue: config.temporal.taskQueue, metricsPort: config.workerMetricsPort }, 'worker running');
   const done = worker.run().finally(async () => {
     await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
