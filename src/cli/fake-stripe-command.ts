@@ -19,7 +19,7 @@ interface FakeStripeOptions {
 export function fakeStripeCommand(): Command {
   return new Command('fake-stripe')
     .description('run a local fake Stripe API (list/retrieve of the snapshottable resources, events) for offline use')
-    .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', wholeNumber, 12_112)
+    .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', wholeNumber, 12_211)
     .option('--objects <n>', 'example objects served per resource', wholeNumber, 25)
     .option('--resources <names...>', `resources to serve (${SNAPSHOT_RESOURCE_NAMES.join(', ')}, or all)`, ['all'])
     .option('--latency-ms <ms>', 'delay added to every request', wholeNumber, 0)
