@@ -459,11 +459,17 @@ describe('production shape (temporal-server on PostgreSQL, two receivers, two wo
     }
     assert.equal(await count(`StripeObjectId = '${objectId}' AND StripeEventType = 'invoice.paid'`, 0), 0);
     const ids: string[] = [];
-    for await (const execution of temporal.workflow.list({
-      query: `StripeObjectId = '${objectId}' ORDER BY StartTime DESC`,
-    }))
+    for await (const execution of temporal.workflow.list({ query: `StripeObjectId = '${objectId}'` }))
       ids.push(execution.workflowId);
     assert.deepEqual(new Set(ids), new Set(events.map((event) => `stripe-event:default:${event.id}`)));
+    // SQL visibility lists newest first and refuses ORDER BY (Elasticsearch visibility accepts it):
+    // the README's queries must not rely on it.
+    await assert.rejects(async () => {
+      for await (const execution of temporal.workflow.list({
+        query: `StripeObjectId = '${objectId}' ORDER BY StartTime`,
+      }))
+        void execution;
+    }, /order by/i);
   });
 
   it('a rolling restart of the receivers under load loses nothing', async () => {
