@@ -45,7 +45,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     plan: deliveryPlanOf(config),
   });
   // Counted on the app's registry, which exists once the app does: re-runs start only after that.
-  let supportMetrics: SupportMetrics | undefined;
+  const support: { metrics?: SupportMetrics } = {};
   const eventsApi = {
     queries: eventQueriesFromConfig(
       config,
@@ -55,7 +55,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
         deliveries.ofEvent(tenantId, eventId) as unknown as Promise<Array<Record<string, unknown>>>,
     ),
     reruns: rerunServiceFromConfig(config, db.stores, temporal.client, (trigger, result) =>
-      supportMetrics?.rerun(trigger, result),
+      support.metrics?.rerun(trigger, result),
     ),
     adminToken: config.adminToken,
   };
@@ -84,7 +84,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
       cases: db.stores.cases,
     },
   });
-  supportMetrics = createSupportMetrics(registry);
+  support.metrics = createSupportMetrics(registry);
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.http.port, config.http.host, () => resolve(listening));
     listening.once('error', reject);
