@@ -3,6 +3,9 @@ import type { Config } from '../src/config';
 import { businessHandlerOf, CLERK_HANDLERS } from '../src/contracts';
 import type { Stores } from '../src/stores';
 import { summarizeEvent } from '../src/stripe/event-summary';
+import type { ObjectRefetcher } from '../src/stripe/object-refetch';
+import type { StateOutcome } from '../src/contracts';
+import { toApplicationFailure } from '../src/temporal/failure-mapper';
 import { activityLog } from './stored-event';
 import type { EventActivities, EventOutcome, EventRef, ProcessResult } from './types';
 
@@ -13,6 +16,12 @@ export interface EventActivityDeps {
   clerkConfigured?: (tenantId: string) => Promise<boolean>;
   /** hookflow_events_processed_total{type,outcome} (worker metrics). */
   observe?: { eventProcessed(type: string, outcome: string): void };
+  /**
+   * Stripe API re-fetch (design: "Same-second ties must not silently drop the newer change"): a tie
+   * stores the object as the API returns it (`source: refetch`), and `resources` (REFETCH_RESOURCES)
+   * are always re-fetched instead of trusting the payload. Absent: ties are flagged, as before.
+   */
+  refetch?: { fetch: ObjectRefetcher; resources: string[] };
 }
 
 /** Activities over injected dependencies: tests pass a real database, nothing is module-global. */
@@ -70,7 +79,10 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
   async function applyState(
     tenantId: string,
     summary: ReturnType<typeof summarizeEvent>,
-    event: { data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> } },
+    event: {
+      account?: unknown;
+      data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+    },
   ): Promise<Omit<ProcessResult, 'recorded'>> {
     const base = {
       type: summary.type,
@@ -89,18 +101,34 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
       }
     }
     if (!summary.objectId) return { ...base, outcome: 'no_object' };
-    const written = await objectState.apply({
-      tenantId,
-      summary,
-      object: event.data.object,
-      previousAttributes: event.data.previous_attributes,
-    });
-    activityLog('object state written', {
-      eventId: summary.eventId,
-      outcome: written.outcome,
-      children: written.children,
-    });
-    return { ...base, outcome: written.outcome, children: written.children };
+    const objectId = summary.objectId;
+    const account = typeof event.account === 'string' ? event.account : null;
+    const refetch = async () => {
+      try {
+        return (await deps.refetch?.fetch(tenantId, summary.objectType, objectId, account)) ?? null;
+      } catch (error) {
+        throw toApplicationFailure(error, {
+          service: 'Stripe',
+          action: `re-fetching ${summary.objectType} ${objectId}`,
+        });
+      }
+    };
+    const write = (object: Record<string, unknown>, source: 'webhook' | 'refetch') =>
+      objectState.apply({ tenantId, summary, object, previousAttributes: event.data.previous_attributes, source });
+    const always = deps.refetch?.resources.includes(summary.resource) ? await refetch() : null;
+    let written = await write(always ?? event.data.object, always ? 'refetch' : 'webhook');
+    let outcome: StateOutcome = written.outcome;
+    if (written.outcome === 'tie' && deps.refetch) {
+      // Two changes in one second: Stripe gives no order, so the API's current object settles it.
+      // Written again under this event's watermark, which clears the tie flag.
+      const fresh = always ?? (await refetch());
+      if (fresh) {
+        written = await write(fresh, 'refetch');
+        outcome = 'refetched';
+      }
+    }
+    activityLog('object state written', { eventId: summary.eventId, outcome, children: written.children });
+    return { ...base, outcome, children: written.children };
   }
 }
 

@@ -176,6 +176,12 @@ const envSchema = z.object({
       .regex(/^\d+(s|m|h)$/, 'must look like 30s, 15m or 1h')
       .nullable(),
   ),
+  /**
+   * Resources (first segment of the event type, as STATE_RESOURCES) whose objects are re-fetched from
+   * the Stripe API on every event instead of trusting the payload — Stripe's advice where order
+   * matters. Same-second ties are re-fetched for every resource once a key is configured.
+   */
+  REFETCH_RESOURCES: csv,
   /** How far back each scheduled catch-up looks; longer than the interval so runs overlap. */
   CATCHUP_WINDOW: z
     .string()
@@ -240,6 +246,8 @@ export interface StripeApiConfig {
   base: string;
   timeoutMs: number;
   requestsPerSecond: { live: number; sandbox: number };
+  /** REFETCH_RESOURCES. */
+  refetchResources: string[];
   /** CATCHUP_SCHEDULE / CATCHUP_WINDOW: the interval (null = none) and the window, in seconds. */
   catchUp: { everySeconds: number | null; windowSeconds: number };
 }
@@ -286,6 +294,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         live: e.STRIPE_API_LIVE_REQUESTS_PER_SECOND,
         sandbox: e.STRIPE_API_SANDBOX_REQUESTS_PER_SECOND,
       },
+      refetchResources: e.REFETCH_RESOURCES,
       catchUp: {
         everySeconds: e.CATCHUP_SCHEDULE === null ? null : durationMs(e.CATCHUP_SCHEDULE) / 1000,
         windowSeconds: durationMs(e.CATCHUP_WINDOW) / 1000,

@@ -26,6 +26,7 @@ export const HOOKFLOW_OUTCOMES = {
   applied: 'the object state was written (no business handler for this type)',
   stale: 'an older event than the stored state or record: ignored, nothing overwritten',
   tie: 'same-second change from another event: applied and flagged `sameSecondTie`',
+  refetched: 'same-second tie settled by re-fetching the object from the Stripe API (`source: refetch`)',
   skipped: 'the resource is not selected (`STATE_RESOURCES`, `STATE_UNSELECTED=skip`)',
   no_object: 'the event carries no object id: stored, nothing to apply',
   clerk_synced: 'Clerk organization (and user) metadata updated',
@@ -54,7 +55,10 @@ export const HOOKFLOW_OUTCOME_VALUES = Object.keys(HOOKFLOW_OUTCOMES) as Hookflo
  * than the stored state, ignored), `tie` (same-second change from another event, applied and
  * flagged), `skipped` (resource not selected), `no_object` (event has no object id).
  */
-export type StateOutcome = Extract<HookflowOutcomeValue, 'applied' | 'stale' | 'tie' | 'skipped' | 'no_object'>;
+export type StateOutcome = Extract<
+  HookflowOutcomeValue,
+  'applied' | 'stale' | 'tie' | 'refetched' | 'skipped' | 'no_object'
+>;
 
 /** Custom search attributes (design: "Temporal UI"); ids and types only, never personal data. */
 export const SEARCH_ATTRIBUTE_TYPES = {

@@ -26,6 +26,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   account: string | null;
   status: number;
+  /** Unix ms the request arrived. */
+  at: number;
 }
 
 /** A one-off fault: the `nth` request (1-based) whose path matches answers `status` or stalls `delayMs`. */
@@ -128,6 +130,7 @@ export class FakeStripe {
       query: url.searchParams,
       account: header('stripe-account'),
       status: 200,
+      at: Date.now(),
     };
     this.requests.push(record);
     const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => {

@@ -11,6 +11,7 @@ import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { createOutboundMetrics } from '../outbound/outbound-metrics';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
+import { createObjectRefetcher } from '../stripe/object-refetch';
 import { createStripeClientResolver } from '../stripe/stripe-clients';
 import { ensureCatchUpSchedule } from '../temporal/catch-up-schedule';
 import { rerunServiceFromConfig } from '../support/support-deps';
@@ -34,6 +35,11 @@ export async function startWorker(
   const metrics = createWorkerMetrics();
   const support = createSupportMetrics(metrics.registry);
   const reruns = rerunServiceFromConfig(config, db.stores, temporal.client, support.rerun);
+  const stripeClients = createStripeClientResolver({
+    api: config.stripeApi,
+    defaultTenant: config.defaultTenant,
+    tenants: config.tenants.masterKey ? tenants : null,
+  });
   const worker = await createHookflowWorker(
     config.temporal,
     {
@@ -58,12 +64,9 @@ export async function startWorker(
           : createGlobalClerkResolver(config.clerk),
         sessionMetadataKey: config.sessions.metadataKey,
       },
+      refetch: { fetch: createObjectRefetcher(stripeClients), resources: config.stripeApi.refetchResources },
       stripe: {
-        clients: createStripeClientResolver({
-          api: config.stripeApi,
-          defaultTenant: config.defaultTenant,
-          tenants: config.tenants.masterKey ? tenants : null,
-        }),
+        clients: stripeClients,
         stores: db.stores,
         startEventWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
       },
