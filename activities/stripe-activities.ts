@@ -80,7 +80,10 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
           page.data.slice(start, start + WRITE_CONCURRENCY).map((object) =>
             deps.stores.objectState.apply({
               tenantId: input.tenantId,
-              summary: snapshotSummary(resource, object, input.runId, snapshotAt),
+              summary: {
+                ...snapshotSummary(resource, object, input.runId, snapshotAt),
+                account: input.account ?? null,
+              },
               object,
               previousAttributes: undefined,
               source: 'snapshot' satisfies ObjectSource,

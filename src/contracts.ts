@@ -68,6 +68,8 @@ export const SEARCH_ATTRIBUTE_TYPES = {
   TenantId: 'Keyword',
   StripeLivemode: 'Bool',
   HookflowOutcome: 'Keyword',
+  /** Stripe Connect: the connected account an event belongs to (`account`, thin events: `context`). */
+  StripeAccountId: 'Keyword',
 } as const;
 export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTE_TYPES;
 

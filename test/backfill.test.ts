@@ -124,7 +124,12 @@ describe('snapshot backfill', function () {
     fake.seed('product', 5);
     const { handle } = await runBackfill(hookflow, ['product'], { account: 'acct_1' });
     assert.equal((await handle.result()).state, 'completed');
-    assert.equal((await snapshotRows()).length, 3);
+    const rows = await snapshotRows();
+    assert.equal(rows.length, 3);
+    assert.ok(
+      rows.every((row) => row.account === 'acct_1'),
+      'rows carry the connected account',
+    );
     assert.ok(fake.requests.length > 0 && fake.requests.every((request) => request.account === 'acct_1'));
   });
 

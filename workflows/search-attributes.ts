@@ -15,3 +15,4 @@ export const StripeCustomerId = keyOf('StripeCustomerId', 'KEYWORD');
 export const TenantId = keyOf('TenantId', 'KEYWORD');
 export const StripeLivemode = keyOf('StripeLivemode', 'BOOL');
 export const HookflowOutcome = keyOf('HookflowOutcome', 'KEYWORD');
+export const StripeAccountId = keyOf('StripeAccountId', 'KEYWORD');

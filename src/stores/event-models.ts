@@ -35,6 +35,8 @@ export const stripeEventSchema = new Schema(
     resource: { type: String, required: true },
     objectId: { type: String, default: null },
     customerId: { type: String, default: null },
+    /** Stripe Connect: the connected account (event `account`), null for the platform's own. */
+    account: { type: String, default: null },
     livemode: { type: Boolean, required: true },
     apiVersion: { type: String, default: null },
     /** `event.created`, Unix seconds as Stripe sends it. */
@@ -160,6 +162,8 @@ export const objectStateSchema = new Schema(
     /** Stripe's own `object` field (`subscription`, `invoice`, …). */
     objectType: { type: String, required: true },
     customerId: { type: String, default: null },
+    /** Stripe Connect: the connected account (event `account`), null for the platform's own. */
+    account: { type: String, default: null },
     /** Latest known object, JSON (see the note at the top of this file). */
     state: { type: String, required: true },
     deleted: { type: Boolean, default: false },

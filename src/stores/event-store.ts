@@ -438,6 +438,7 @@ export class EventStore {
       resource: summary.resource,
       objectId: summary.objectId,
       customerId: summary.customerId,
+      account: summary.account ?? null,
       livemode: summary.livemode,
       apiVersion: summary.apiVersion,
       eventCreated: summary.created,

@@ -85,6 +85,7 @@ export class ObjectStateStore {
         sameSecondTie: false,
         objectType: summary.objectType ?? summary.resource,
         customerId: summary.customerId,
+        account: summary.account ?? null,
         state: JSON.stringify(object),
         deleted: summary.type.endsWith('.deleted') || object.deleted === true,
         lastEventType: summary.type,

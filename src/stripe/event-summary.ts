@@ -13,6 +13,8 @@ export interface EventSummary {
   livemode: boolean;
   apiVersion: string | null;
   created: number;
+  /** Stripe Connect: the connected account the event belongs to, null for the platform's own. */
+  account?: string | null;
 }
 
 interface EventLike {
@@ -21,6 +23,7 @@ interface EventLike {
   created: number;
   livemode: boolean;
   api_version?: string | null;
+  account?: string | null;
   data: { object: Record<string, unknown> };
 }
 
@@ -38,6 +41,7 @@ export function summarizeEvent(event: EventLike): EventSummary {
     livemode: event.livemode,
     apiVersion: event.api_version ?? null,
     created: event.created,
+    account: typeof event.account === 'string' && event.account ? event.account : null,
   };
 }
 

@@ -11,6 +11,8 @@ const eventEnvelope = z.object({
   created: z.number().int(),
   livemode: z.boolean(),
   api_version: z.string().nullable().optional(),
+  /** Stripe Connect: the connected account the event belongs to. */
+  account: z.string().nullable().optional(),
   data: z.object({
     object: z.record(z.string(), z.unknown()),
     previous_attributes: z.record(z.string(), z.unknown()).optional(),

@@ -3,6 +3,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy, type SearchAttributePa
 import type { processStripeEvent } from '../../workflows';
 import {
   HookflowOutcome,
+  StripeAccountId,
   StripeCustomerId,
   StripeEventType,
   StripeLivemode,
@@ -88,5 +89,6 @@ function searchAttributesOf(tenantId: string, summary: EventSummary): SearchAttr
   ];
   if (summary.objectId) pairs.push({ key: StripeObjectId, value: summary.objectId });
   if (summary.customerId) pairs.push({ key: StripeCustomerId, value: summary.customerId });
+  if (summary.account) pairs.push({ key: StripeAccountId, value: summary.account });
   return pairs;
 }
