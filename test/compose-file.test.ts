@@ -84,7 +84,11 @@ describe('docker-compose.yml', () => {
   it('registers exactly the search attributes of SEARCH_ATTRIBUTE_TYPES before hookflow starts', () => {
     const job = services['temporal-search-attributes']!;
     const pairs = String(job.environment?.SEARCH_ATTRIBUTES).trim().split(/\s+/);
-    assert.deepEqual(Object.fromEntries(pairs.map((pair) => pair.split('='))), { ...SEARCH_ATTRIBUTE_TYPES });
+    assert.deepEqual(
+      Object.fromEntries(pairs.map((pair) => pair.split('='))),
+      { ...SEARCH_ATTRIBUTE_TYPES },
+      'SEARCH_ATTRIBUTES of temporal-search-attributes in docker-compose.yml must list SEARCH_ATTRIBUTE_TYPES (src/contracts.ts) as Name=Type',
+    );
     assert.match(job.command?.join(' ') ?? '', /search-attribute create --namespace default/);
     assert.equal(job.restart, 'on-failure');
     for (const [name, service] of hookflow) {
