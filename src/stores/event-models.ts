@@ -17,7 +17,9 @@ import { bindLockModel } from './locks';
  * Hot documents carry a deterministic string `_id`: FerretDB 1.x (SQLite) answers an `_id`
  * equality from its primary key but scans the whole collection for any other filter, indexed or
  * not — measured 3 ms by `_id` against 29 ms by an indexed field at only 2,000 documents, growing
- * with the collection. The unique indexes on the natural keys stay for MongoDB and as a guard.
+ * with the collection. (The one exception is a `find` on the fields of a `…__pushdown` index, see
+ * the support-list indexes below; writes always scan.) The unique indexes on the natural keys stay
+ * for MongoDB and as a guard.
  */
 export const eventKey = (tenantId: string, eventId: string) => `${tenantId}:${eventId}`;
 export const objectStateKey = (tenantId: string, resource: string, objectId: string) =>
@@ -69,16 +71,47 @@ export const stripeEventSchema = new Schema(
 );
 stripeEventSchema.index({ tenantId: 1, eventId: 1 }, { unique: true });
 // The support list (EventStore.listEvents): every index leads with the tenant and ends with the
-// list key, so "filter by X, newest first, page after cursor" is one index range read in order. On
-// FerretDB these are SQLite expression indexes served by the patched build (scripts/bootstrap.sh).
-stripeEventSchema.index({ tenantId: 1, listKey: -1 });
-stripeEventSchema.index({ tenantId: 1, status: 1, listKey: -1 });
-stripeEventSchema.index({ tenantId: 1, type: 1, listKey: -1 });
-stripeEventSchema.index({ tenantId: 1, objectId: 1, listKey: -1 });
-stripeEventSchema.index({ tenantId: 1, customerId: 1, listKey: -1 });
+// list key, so "filter by X, newest first, page after cursor" is one index range read in order.
+// On FerretDB these indexes are served only because their names end in `__pushdown`: the patched
+// build (scripts/ferretdb-pushdown.patch) pushes a `find`'s string equalities, string ranges, sort
+// and limit down to SQLite on the fields of such indexes, and on nothing else. Naming an index
+// `__pushdown` is a promise about its fields: they only ever hold strings (or null), never arrays,
+// and every string a range or sort compares consists of "safe" characters (0x23-0x7E except
+// `\ < > &`) — see listKey() below; tenant ids, types, statuses and Stripe ids are validated to
+// be such strings before they are stored (TENANT_ID_PATTERN, event-limits.ts).
+export const PUSHDOWN_INDEX_SUFFIX = '__pushdown';
+stripeEventSchema.index({ tenantId: 1, listKey: -1 }, { name: `list_tenant${PUSHDOWN_INDEX_SUFFIX}` });
+stripeEventSchema.index({ tenantId: 1, status: 1, listKey: -1 }, { name: `list_status${PUSHDOWN_INDEX_SUFFIX}` });
+stripeEventSchema.index({ tenantId: 1, type: 1, listKey: -1 }, { name: `list_type${PUSHDOWN_INDEX_SUFFIX}` });
+stripeEventSchema.index({ tenantId: 1, objectId: 1, listKey: -1 }, { name: `list_object${PUSHDOWN_INDEX_SUFFIX}` });
+stripeEventSchema.index({ tenantId: 1, customerId: 1, listKey: -1 }, { name: `list_customer${PUSHDOWN_INDEX_SUFFIX}` });
 
-/** `<receivedAt ISO> <event id>`: ISO 8601 UTC strings sort as the times they name. */
-export const listKey = (receivedAt: Date, eventId: string) => `${receivedAt.toISOString()} ${eventId}`;
+/** Separates the time from the event id in a list key. */
+export const LIST_KEY_SEPARATOR = '|';
+
+/**
+ * `<receivedAt ISO>|<event id>`: ISO 8601 UTC strings sort as the times they name, and the key is a
+ * bound-safe string for the FerretDB pushdown (see the index note above). Invariant: every
+ * character is in 0x23-0x7E and not `\ < > &`, so the JSON text SQLite compares orders exactly as
+ * MongoDB orders the strings. The separator `|` (0x7C) sorts after every character of an ISO time
+ * and after the closing quote of a bare-time bound, so `T|evt` > `T` both in MongoDB and in JSON
+ * text: a `since`/`until` bound `T` splits events exactly at time T (a space, 0x20, did not: it
+ * sorts before the quote). Event ids are [A-Za-z0-9_-] (event-limits.ts); anything else is
+ * percent-escaped rather than stored unsafe, which keeps keys unique.
+ */
+export const listKey = (receivedAt: Date, eventId: string) =>
+  `${receivedAt.toISOString()}${LIST_KEY_SEPARATOR}${safeKeyPart(eventId)}`;
+
+/** `[A-Za-z0-9_.-]` stay; every other UTF-8 byte becomes `%XX` (so `%` itself too: injective). */
+function safeKeyPart(text: string): string {
+  if (/^[A-Za-z0-9_.-]*$/.test(text)) return text;
+  return [...Buffer.from(text, 'utf8')]
+    .map((byte) => {
+      const char = String.fromCharCode(byte);
+      return /[A-Za-z0-9_.-]/.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    })
+    .join('');
+}
 
 /** The re-run audit trail (rerun-store.ts): `_id` = `<tenant>:<event id>:rerun:<seq>`. */
 export const rerunSchema = new Schema(
@@ -134,7 +167,7 @@ export const bulkRerunSchema = new Schema(
  * keys), and deletes it once every event of the batch has its workflow started; what stays is the
  * reconciler's work list. It holds batches in flight only, so it stays small however many events
  * are stored, and the reconciler reads it with an unfiltered, unsorted `limit` — the one query
- * besides `_id` equality that FerretDB's SQLite backend pushes down (`SELECT … LIMIT n`).
+ * besides `_id` equality that upstream FerretDB's SQLite backend pushes down (`SELECT … LIMIT n`).
  */
 export const inboxSchema = new Schema(
   {

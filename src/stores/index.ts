@@ -12,6 +12,7 @@ import { bindModels, type Models } from './event-models';
 import { EventStore } from './event-store';
 import { ObjectStateStore } from './object-state-store';
 import { RerunStore } from './rerun-store';
+import { replaceRenamedIndexes } from './index-migrations';
 
 /**
  * The one storage layer (design: "One storage layer owns the database"): a store per record type
@@ -86,8 +87,14 @@ export function openStores(connection: Connection, options: StoreOptions = {}): 
 /**
  * Builds the indexes of every model bound on the connection, once, awaited (autoIndex is off so
  * index creation never races the first write). Declared on the schemas: MongoDB uses them; on
- * FerretDB only the `_id` index serves queries (see event-models.ts).
+ * FerretDB only the `_id` index and, for `find`, the `…__pushdown` support-list indexes serve
+ * queries (see event-models.ts). Indexes renamed since a database was built are replaced first.
  */
 export async function ensureStoreIndexes(connection: Connection): Promise<void> {
-  await Promise.all(Object.values(connection.models).map((model) => model.createIndexes()));
+  await Promise.all(
+    Object.values(connection.models).map(async (model) => {
+      await replaceRenamedIndexes(model);
+      await model.createIndexes();
+    }),
+  );
 }
