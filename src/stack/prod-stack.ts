@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SEARCH_ATTRIBUTE_TYPES } from '../contracts';
@@ -154,7 +154,7 @@ export async function startProdInfra(options: ProdInfraOptions): Promise<ProdInf
     started.push(ferret);
     const postgres = startPostgres(options, logDir);
     started.push(postgres);
-    await waitFor(postgres, deadline, () => isListening(options.ports.postgres));
+    await waitFor(postgres, deadline, () => postgresAccepting(options.ports.postgres));
     await setUpSchemas(options.dataDir, options.ports.postgres);
     const temporal = startTemporalServer(options, logDir);
     started.push(temporal);
@@ -255,6 +255,16 @@ function startPostgres(options: ProdInfraOptions, logDir: string): ManagedProces
     'max_connections=200',
   ]);
   return startManagedProcess('postgres', command, args, join(logDir, 'postgres.log'));
+}
+
+/** Listening is not enough: during start-up and crash recovery PostgreSQL refuses sessions. */
+async function postgresAccepting(port: number): Promise<boolean> {
+  try {
+    await run(join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-t', '2']);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -510,10 +520,4 @@ function startUi(options: ProdInfraOptions, namespace: string, logDir: string): 
     ['--root', root, '--config', 'config', '--env', 'development', 'start'],
     join(logDir, 'temporal-ui.log'),
   );
-}
-
-/** For the CLI's status line: the server's version as built (stamp written by bootstrap-prod.sh). */
-export function installedServerVersion(): string | null {
-  const stamp = join(REPO_ROOT, '.tools', 'bin', '.temporal-server-stamp');
-  return existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
 }
