@@ -16,6 +16,8 @@ interface TriggerOptions {
   url?: string;
   secret?: string;
   object?: string;
+  count: number;
+  set: string[];
   json?: boolean;
 }
 
@@ -34,6 +36,13 @@ export function triggerCommand(): Command {
       'signing secret (default: first of STRIPE_WEBHOOK_SECRET, else the one `npm run dev` generated)',
     )
     .option('--object <json>', 'JSON merged over the example object, e.g. \'{"id":"cus_123","metadata":{"a":"b"}}\'')
+    .option(
+      '--set <path=value>',
+      'set a field of the event (repeatable), e.g. data.object.metadata.plan=pro; JSON values are parsed',
+      collect,
+      [],
+    )
+    .option('--count <n>', 'send n events, each with fresh ids', positiveCount, 1)
     .option('--json', 'print the receiver response as JSON only')
     .action(async (type: string, options: TriggerOptions) => {
       const resource = findResourceForEventType(type);
@@ -53,15 +62,60 @@ export function triggerCommand(): Command {
       if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
         throw new CliError(`--url '${url}' is not an http(s) URL, e.g. http://127.0.0.1:4242/webhooks/stripe.`);
       }
-      const event = stripeEvent(type, exampleObject(resource, parseObject(options.object)));
-      const response = await post(url, event, secret);
-      if (options.json) {
-        process.stdout.write(JSON.stringify(response.body) + '\n');
-      } else {
-        process.stdout.write(`${type} ${event.id} → ${response.status} ${JSON.stringify(response.body)}\n`);
+      const overrides = parseObject(options.object);
+      const assignments = options.set.map(parseAssignment);
+      for (let sent = 0; sent < options.count; sent++) {
+        const event = stripeEvent(type, exampleObject(resource, overrides));
+        for (const [path, value] of assignments) setPath(event as unknown as Record<string, unknown>, path, value);
+        const response = await post(url, event, secret);
+        if (options.json) {
+          process.stdout.write(JSON.stringify(response.body) + '\n');
+        } else {
+          process.stdout.write(`${type} ${event.id} → ${response.status} ${JSON.stringify(response.body)}\n`);
+        }
+        if (response.status >= 300) process.exitCode = 1;
       }
-      if (response.status >= 300) process.exitCode = 1;
     });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1 || count > 10_000) {
+    throw new CliError(`--count '${value}' must be a whole number from 1 to 10000.`);
+  }
+  return count;
+}
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** `data.object.metadata.plan=pro` → path and value (JSON if it parses: numbers, booleans, null, objects). */
+function parseAssignment(assignment: string): [string[], unknown] {
+  const equals = assignment.indexOf('=');
+  const path = equals > 0 ? assignment.slice(0, equals).split('.') : [];
+  if (path.length === 0 || path.some((part) => part === '' || UNSAFE_KEYS.has(part))) {
+    throw new CliError(`--set '${assignment}' must look like data.object.metadata.plan=pro.`);
+  }
+  const raw = assignment.slice(equals + 1);
+  try {
+    return [path, JSON.parse(raw)];
+  } catch {
+    return [path, raw];
+  }
+}
+
+/** Sets a dotted path on the event, creating objects on the way; the signature covers the result. */
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
 }
 
 function parseObject(json: string | undefined): Record<string, unknown> {
