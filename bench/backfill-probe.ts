@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as prettier from 'prettier';
 import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId, backfillWorkflowId } from '../src/contracts';
 import { FakeStripe } from '../src/fake-stripe/fake-stripe';
 import type { SnapshotResource } from '../src/stripe/snapshot-resources';
@@ -139,11 +140,17 @@ async function main(): Promise<void> {
   const stamp = report.at.replace(/[-:]/g, '').replace(/\.\d+/, '');
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `backfill-${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  // Formatted as the repository's prettier check expects.
+  const write = async (name: string, text: string) => {
+    const filepath = join(dir, name);
+    const config = (await prettier.resolveConfig(filepath)) ?? {};
+    writeFileSync(filepath, await prettier.format(text, { ...config, filepath }));
+  };
+  await write(`backfill-${stamp}.json`, JSON.stringify(report));
   const line = (s: Scenario) =>
     `| ${s.label} | ${s.capPerSecond} | ${s.objects} | ${s.pages} | ${s.seconds} | ${s.requestsPerSecond} | ${Math.round(s.capShare * 100)} % | ${s.objectsPerSecond} | ${s.queryMidpoints.join(' / ')} |`;
-  writeFileSync(
-    join(dir, `backfill-${stamp}.md`),
+  await write(
+    `backfill-${stamp}.md`,
     [
       `# Backfill probe ${report.at}`,
       '',

@@ -9,10 +9,13 @@ import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/str
 import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 
 /**
- * The hot path must stay O(log n) as collections grow. FerretDB's SQLite backend serves only an
- * exact `{_id: <string>}` filter from an index (every other filter decodes the whole collection in
- * Go), and only with the patched build (scripts/bootstrap.sh). These tests fail when the patch is
- * missing or when a per-event database command stops being an `_id` lookup — without timing anything.
+ * The hot path must stay O(log n) as collections grow. FerretDB's SQLite backend serves an exact
+ * `{_id: <string>}` filter from an index only with the patched build (scripts/bootstrap.sh); the
+ * only other filters it serves from an index are `find`s on the fields of `…__pushdown` indexes
+ * (the support list: scripts/ferretdb-pushdown.patch, test/ferretdb-pushdown.test.ts). Every other
+ * filter, and every update or delete not by `_id`, decodes the whole collection in Go. These tests
+ * fail when the patch is missing or when a per-event database command stops being an `_id` lookup
+ * — without timing anything.
  */
 describe('store query plans on the embedded database', () => {
   let connection: Connection;
