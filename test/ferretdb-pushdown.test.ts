@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import { ensureStoreIndexes, openStores, type Stores } from '../src/stores';
-import { listKey } from '../src/stores/event-models';
+import { isListKey, listKey } from '../src/stores/event-models';
+import { decodeCursor, encodeCursor } from '../src/support/event-queries';
 import { FERRETDB_BIN } from '../src/stack/local-stack';
 import { freePort, isListening } from '../src/stack/ports';
 import { testStack } from './setup/global-stack';
@@ -169,6 +170,24 @@ describe('FerretDB pushdown patch: results equal an unindexed oracle', () => {
       assert.deepEqual([explained.filterPushdown, explained.sortPushdown, explained.limitPushdown], [true, true, true]);
     });
 
+    for (const [filter, index] of [
+      [{}, 'list_tenant'],
+      [{ status: 'failed' }, 'list_status'],
+      [{ type: 'invoice.paid' }, 'list_type'],
+      [{ objectId: 'in_1' }, 'list_object'],
+      [{ customerId: 'cus_1', until: new Date(T0) }, 'list_customer'],
+      // (A `charge.*` wildcard is a second range: SQLite then walks list_tenant__pushdown in list
+      // order and checks the type range on each index entry, in SQL — no document decoded in Go.)
+    ] as const) {
+      it(`searches ${index}__pushdown for ${JSON.stringify(filter)}`, async () => {
+        finds.length = 0;
+        await stores.events.listEvents({ tenantId, ...filter }, 50);
+        const find = finds.find((command) => command.find === 'stripe_events')!;
+        const explained = await explainFind('stripe_events', find.filter, find.sort, find.limit);
+        assert.match(JSON.stringify(explained.queryPlanner), new RegExp(`USING INDEX \\S+_${index}__pushdown `));
+      });
+    }
+
     it('list keys are safe strings: `|` separator, unsafe id characters escaped', () => {
       const at = new Date(T0);
       assert.equal(listKey(at, 'evt_1'), '2026-11-27T00:00:00.000Z|evt_1');
@@ -177,6 +196,15 @@ describe('FerretDB pushdown patch: results equal an unindexed oracle', () => {
       assert.match(odd, /^[\x23-\x7e]+$/);
       assert.doesNotMatch(odd, /[\\<>&]/);
       assert.notEqual(listKey(at, 'a%20b'), listKey(at, 'a b'));
+      assert.ok(isListKey(odd));
+    });
+
+    it('cursors must be list keys: any other bound would not be served by the index', () => {
+      const key = listKey(new Date(T0), 'evt_1');
+      assert.equal(decodeCursor(encodeCursor(key)), key);
+      for (const bad of ['2026-11-27T00:00:00.000Z evt_1', '2026-11-27T00:00:00.000Z|a b', 'x', '']) {
+        assert.throws(() => decodeCursor(encodeCursor(bad)), /cursor is not one this API returned/, bad);
+      }
     });
   });
 

@@ -102,6 +102,13 @@ export const LIST_KEY_SEPARATOR = '|';
 export const listKey = (receivedAt: Date, eventId: string) =>
   `${receivedAt.toISOString()}${LIST_KEY_SEPARATOR}${safeKeyPart(eventId)}`;
 
+/**
+ * A string listKey() returns. Cursors are checked with it: a bound of unsafe characters would not
+ * be pushed down to the index (it would decode the whole collection), and no list key has one.
+ */
+export const isListKey = (text: string) =>
+  /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\|[A-Za-z0-9_.%-]{1,255}$/.test(text);
+
 /** `[A-Za-z0-9_.-]` stay; every other UTF-8 byte becomes `%XX` (so `%` itself too: injective). */
 function safeKeyPart(text: string): string {
   if (/^[A-Za-z0-9_.-]*$/.test(text)) return text;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { EVENT_STATUSES, eventWorkflowId, type EventStatus } from '../contracts';
 import type { Stores } from '../stores';
-import type { StripeEventDoc } from '../stores/event-models';
+import { isListKey, type StripeEventDoc } from '../stores/event-models';
 import type { EventListFilter, ListedEvent } from '../stores/event-store';
 import { caseIdFor } from '../stores/case-store';
 import type { RerunRecord } from '../stores/rerun-store';
@@ -278,7 +278,7 @@ export function encodeCursor(listKey: string): string {
 
 export function decodeCursor(cursor: string): string {
   const text = /^[A-Za-z0-9_-]{1,600}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (!text.startsWith('v1|') || text.length < 5) {
+  if (!text.startsWith('v1|') || !isListKey(text.slice(3))) {
     throw new InvalidEventQuery('invalid_cursor', 'cursor is not one this API returned: pass nextCursor unchanged.');
   }
   return text.slice(3);
