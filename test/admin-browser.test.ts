@@ -8,7 +8,14 @@ import { launchChromium, screenshotDir } from './helpers/browser';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
 import { startFakeMerchant, type FakeMerchant } from './helpers/fake-merchant';
 import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId, type StripeEventPayload } from './helpers/stripe-events';
+import {
+  deliverEvent,
+  stripeEvent,
+  stripeObject,
+  uniqueId,
+  type StripeEventPayload,
+  subscriptionCheckout,
+} from './helpers/stripe-events';
 import { testStack } from './setup/global-stack';
 
 const ADMIN_TOKEN = 'admin-token-for-the-browser-tests';
@@ -343,18 +350,7 @@ describe('the admin page in headless chromium', function () {
 });
 
 function checkout(organizationId: string, metadata: Record<string, string>) {
-  return stripeEvent(
-    'checkout.session.completed',
-    stripeObject('checkout.session', {
-      id: uniqueId('cs_test'),
-      mode: 'subscription',
-      payment_status: 'paid',
-      client_reference_id: organizationId,
-      customer: uniqueId('cus'),
-      subscription: uniqueId('sub'),
-      metadata,
-    }),
-  );
+  return subscriptionCheckout(organizationId, { metadata });
 }
 
 async function until<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

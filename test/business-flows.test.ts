@@ -8,7 +8,14 @@ import { parseAllowList } from '../src/outbound/ssrf-guard';
 import { createSecretBox } from '../src/tenants/secret-box';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
 import { startFakeMerchant, type FakeMerchant } from './helpers/fake-merchant';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId, type StripeEventPayload } from './helpers/stripe-events';
+import {
+  deliverEvent,
+  stripeEvent,
+  stripeObject,
+  uniqueId,
+  type StripeEventPayload,
+  subscriptionCheckout,
+} from './helpers/stripe-events';
 import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';
@@ -340,17 +347,13 @@ function checkoutFor(
   organizationId: string,
   options: { customerId?: string; subscriptionId?: string; metadata?: Record<string, string>; created?: number } = {},
 ) {
-  return stripeEvent(
-    'checkout.session.completed',
-    stripeObject('checkout.session', {
-      id: uniqueId('cs_test'),
-      mode: 'subscription',
-      payment_status: 'paid',
-      client_reference_id: organizationId,
-      customer: options.customerId ?? uniqueId('cus'),
-      subscription: options.subscriptionId ?? uniqueId('sub'),
-      metadata: options.metadata ?? {},
-    }),
+  return subscriptionCheckout(
+    organizationId,
+    {
+      ...(options.customerId && { customer: options.customerId }),
+      ...(options.subscriptionId && { subscription: options.subscriptionId }),
+      ...(options.metadata && { metadata: options.metadata }),
+    },
     options.created === undefined ? {} : { created: options.created },
   );
 }

@@ -16,7 +16,7 @@ import {
   workflowResult,
   type RunningHookflow,
 } from './helpers/hookflow';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId, subscriptionCheckout } from './helpers/stripe-events';
 import { ADMIN_TOKEN, api, runCli, waitFor } from './helpers/support';
 
 /**
@@ -318,16 +318,5 @@ describe('re-running events', function () {
 });
 
 function checkoutFor(organizationId: string) {
-  return stripeEvent(
-    'checkout.session.completed',
-    stripeObject('checkout.session', {
-      id: uniqueId('cs_test'),
-      mode: 'subscription',
-      payment_status: 'paid',
-      client_reference_id: organizationId,
-      customer: uniqueId('cus'),
-      subscription: uniqueId('sub'),
-      metadata: {},
-    }),
-  );
+  return subscriptionCheckout(organizationId);
 }

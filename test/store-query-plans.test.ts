@@ -5,7 +5,7 @@ import { eventWorkflowId } from '../src/contracts';
 import { ensureStoreIndexes, openStores, type Stores } from '../src/stores';
 import { summarizeEvent } from '../src/stripe/event-summary';
 import { testStack } from './setup/global-stack';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId, subscriptionCheckout } from './helpers/stripe-events';
 import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 
 /**
@@ -136,17 +136,7 @@ describe('per-event cost through the real stack', () => {
   });
 
   it('runs a Clerk event of a tenant without a Clerk key locally, not through the rate-limited Clerk queue', async () => {
-    const event = stripeEvent(
-      'checkout.session.completed',
-      stripeObject('checkout.session', {
-        id: uniqueId('cs_test'),
-        mode: 'subscription',
-        payment_status: 'paid',
-        client_reference_id: uniqueId('org'),
-        customer: uniqueId('cus'),
-        subscription: uniqueId('sub'),
-      }),
-    );
+    const event = subscriptionCheckout(uniqueId('org'));
     const { stored, count } = await processedHistory(event);
     assert.equal(stored.status, 'processed');
     assert.equal(stored.outcome, 'clerk_not_configured');

@@ -5,7 +5,7 @@ import { eventWorkflowId } from '../src/contracts';
 import { openStores } from '../src/stores';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
 import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { deliverEvent, stripeEvent, stripeObject, uniqueId, subscriptionCheckout } from './helpers/stripe-events';
 import { ADMIN_TOKEN, api, runCli } from './helpers/support';
 
 /**
@@ -41,17 +41,7 @@ describe('finding events (API and CLI)', function () {
       stripeEvent('invoice.paid', stripeObject('invoice', { id: uniqueId('in'), customer: customerA })),
       stripeEvent('charge.dispute.created', stripeObject('dispute', { id: disputeOpened })),
       stripeEvent('charge.dispute.closed', stripeObject('dispute', { id: disputeClosed, status: 'won' })),
-      stripeEvent(
-        'checkout.session.completed',
-        stripeObject('checkout.session', {
-          id: uniqueId('cs_test'),
-          mode: 'subscription',
-          payment_status: 'paid',
-          client_reference_id: organizationId,
-          customer: customerB,
-          subscription: uniqueId('sub'),
-        }),
-      ),
+      subscriptionCheckout(organizationId, { customer: customerB }),
     ];
     for (const [index, event] of plan.entries()) {
       // One at a time, a few ms apart: the list order (by receive time) is then the delivery order.

@@ -14,7 +14,7 @@ import { temporalLogSink } from '../src/temporal/runtime-logging';
 import { REPO_ROOT } from '../src/version';
 import { startFakeClerk, type FakeClerk } from './helpers/fake-clerk';
 import { SECRET_A } from './helpers/hookflow';
-import { deliverEvent, stripeEvent, stripeObject, uniqueId } from './helpers/stripe-events';
+import { deliverEvent, uniqueId, subscriptionCheckout } from './helpers/stripe-events';
 import { testStack } from './setup/global-stack';
 
 type Line = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -132,18 +132,7 @@ describe('a worker process failing an event', () => {
     this.timeout(90_000);
     const organizationId = uniqueId('org');
     clerk.script('PATCH', `/v1/organizations/${organizationId}/metadata`, { status: 404 });
-    const event = stripeEvent(
-      'checkout.session.completed',
-      stripeObject('checkout.session', {
-        id: uniqueId('cs_test'),
-        mode: 'subscription',
-        payment_status: 'paid',
-        client_reference_id: organizationId,
-        customer: uniqueId('cus'),
-        subscription: uniqueId('sub'),
-        metadata: { note: BODY_MARKER },
-      }),
-    );
+    const event = subscriptionCheckout(organizationId, { metadata: { note: BODY_MARKER } });
     const delivered = await deliverEvent(`${receiver.url}/webhooks/stripe`, event, SECRET_A);
     assert.equal(delivered.status, 200);
 
