@@ -8,7 +8,13 @@ import { connectionsForRate, describeLoad, round, runLoad, type LoadResult } fro
 import type { Plan } from './plan';
 import { prefillStore, type PrefillResult } from './prefill';
 import { CpuMeter, MemorySampler, progress, settle, sleep, spawnChild, type BenchChild } from './procs';
-import { startBenchStack, startHookflow, type BenchStack, type HookflowProcesses } from './stack';
+import {
+  benchStackDescription,
+  startBenchStack,
+  startHookflow,
+  type BenchStack,
+  type HookflowProcesses,
+} from './stack';
 import { probeStore, type ProbeResult } from './store-probe';
 
 /**
@@ -28,7 +34,7 @@ async function withStack<T>(
   parts: { receiver: boolean; worker: boolean } | null,
   body: (stack: BenchStack, hookflow: HookflowProcesses | null, sampler: MemorySampler) => Promise<T>,
 ): Promise<{ result: T; peaks: Peaks }> {
-  progress(`${label}: starting a fresh embedded stack (Temporal dev server + FerretDB)`);
+  progress(`${label}: starting a fresh ${benchStackDescription()}`);
   const stack = await startBenchStack(label);
   const sampler = new MemorySampler(500);
   sampler.track('temporal', stack.pids.temporal);

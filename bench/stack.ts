@@ -38,58 +38,28 @@ let stackKind: BenchStackKind = 'embedded';
 export function useBenchStack(kind: BenchStackKind): void {
   stackKind = kind;
 }
+/** What startBenchStack starts, in words for progress lines. */
+export function benchStackDescription(): string {
+  return stackKind === 'prod'
+    ? 'production-shape stack (temporal-server on PostgreSQL + FerretDB)'
+    : 'embedded stack (Temporal dev server + FerretDB)';
+}
 
 export async function startBenchStack(label: string): Promise<BenchStack> {
   const dataDir = mkdtempSync(join(tmpdir(), `hookflow-bench-${label}-`));
   if (stackKind === 'prod') return startProdBenchStack(label, dataDir);
-  let stack: LocalStack | undefined;
-  for (let attempt = 1; !stack; attempt++) {
-    try {
-      stack = await startLocalStack({
-        dataDir,
-        temporalPort: await freePort(),
-        temporalUiPort: null,
-        mongoPort: await freePort(),
-      });
-    } catch (error) {
-      // A port found free may be taken before the server binds it: try fresh ports twice more.
-      if (attempt >= 3) {
-        rmSync(dataDir, { recursive: true, force: true });
-        throw error;
-      }
-      progress(`stack ${label} did not start (${(error as Error).message.split('\n')[0]}); retrying`);
-    }
-  }
+  const stack = await startWithRetries(label, dataDir, async () =>
+    startLocalStack({ dataDir, temporalPort: await freePort(), temporalUiPort: null, mongoPort: await freePort() }),
+  );
   // startLocalStack does not expose its processes: they are this process's children whose
   // command line names the data directory.
   const children = childrenMentioning(dataDir);
   const pidOf = (bin: string) => children.find((child) => child.cmdline.startsWith(bin))?.pid;
-  const temporal = pidOf(TEMPORAL_BIN);
-  const ferretdb = pidOf(FERRETDB_BIN);
-  if (!temporal || !ferretdb) {
-    await stack.stop();
-    throw new Error(`could not find the stack's processes under /proc (found: ${JSON.stringify(children)})`);
-  }
-  const untrack = [trackPid(temporal), trackPid(ferretdb)];
-  const running = stack;
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    unregister();
-    await running.stop();
-    untrack.forEach((fn) => fn());
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  const unregister = onCleanup(stop);
-  return {
-    label,
-    dataDir,
-    mongoUrl: stack.mongoUrl(DATABASE),
-    temporalAddress: stack.temporalAddress,
-    pids: { temporal, ferretdb },
-    stop,
-  };
+  return benchStackOf(label, dataDir, stack, {
+    temporal: pidOf(TEMPORAL_BIN),
+    ferretdb: pidOf(FERRETDB_BIN),
+    missing: `could not find the stack's processes under /proc (found: ${JSON.stringify(children)})`,
+  });
 }
 
 /**
@@ -98,27 +68,45 @@ export async function startBenchStack(label: string): Promise<BenchStack> {
  * PostgreSQL's backends are separate processes and count as "other processes" in the report.
  */
 async function startProdBenchStack(label: string, dataDir: string): Promise<BenchStack> {
-  let infra: ProdInfra | undefined;
-  for (let attempt = 1; !infra; attempt++) {
+  const infra: ProdInfra = await startWithRetries(label, dataDir, async () =>
+    startProdInfra({ dataDir, ports: await freeProdPorts() }),
+  );
+  const pidOf = (name: string) => infra.processes.find((process) => process.name === name)?.child.pid;
+  return benchStackOf(label, dataDir, infra, {
+    temporal: pidOf('temporal-server'),
+    ferretdb: pidOf('ferretdb'),
+    missing: 'the production-shape stack started without a temporal-server or FerretDB process',
+  });
+}
+
+/** A port found free may be taken before the server binds it: tries with fresh ports twice more. */
+async function startWithRetries<T>(label: string, dataDir: string, start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      infra = await startProdInfra({ dataDir, ports: await freeProdPorts() });
+      return await start();
     } catch (error) {
       if (attempt >= 3) {
         rmSync(dataDir, { recursive: true, force: true });
         throw error;
       }
-      progress(`prod stack ${label} did not start (${(error as Error).message.split('\n')[0]}); retrying`);
+      progress(`stack ${label} did not start (${(error as Error).message.split('\n')[0]}); retrying`);
     }
   }
-  const pidOf = (name: string) => infra.processes.find((process) => process.name === name)?.child.pid;
-  const temporal = pidOf('temporal-server');
-  const ferretdb = pidOf('ferretdb');
+}
+
+/** The started infrastructure as a BenchStack whose stop() also forgets its pids and data. */
+async function benchStackOf(
+  label: string,
+  dataDir: string,
+  running: Pick<LocalStack, 'stop' | 'mongoUrl' | 'temporalAddress'>,
+  found: { temporal: number | undefined; ferretdb: number | undefined; missing: string },
+): Promise<BenchStack> {
+  const { temporal, ferretdb } = found;
   if (!temporal || !ferretdb) {
-    await infra.stop();
-    throw new Error('the production-shape stack started without a temporal-server or FerretDB process');
+    await running.stop();
+    throw new Error(found.missing);
   }
   const untrack = [trackPid(temporal), trackPid(ferretdb)];
-  const running = infra;
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
