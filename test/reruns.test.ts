@@ -165,8 +165,10 @@ describe('re-running events', function () {
   it('restarts a failed event when Stripe redelivers it (audited as a redelivery)', async () => {
     const { event } = await failingCheckout();
     clerk.reset();
+    const restartsBefore = await redeliveryRestartsCounted();
     const response = await deliverEvent(hookflow.webhookUrl, event, SECRET_A);
     assert.equal(response.body.duplicate, true);
+    assert.equal(await redeliveryRestartsCounted(), restartsBefore + 1, "counted on the receiver's /metrics");
     const stored = await waitFor('processed after redelivery', async () => {
       const doc = await hookflow.db.stores.events.find(tenant, event.id);
       return doc?.status === 'processed' ? doc : null;
@@ -180,7 +182,15 @@ describe('re-running events', function () {
     const again = await deliverEvent(hookflow.webhookUrl, event, SECRET_A);
     assert.equal(again.body.duplicate, true);
     assert.equal((await hookflow.db.stores.events.find(tenant, event.id))?.reruns, 1);
+    assert.equal(await redeliveryRestartsCounted(), restartsBefore + 1, 'a plain duplicate is not a re-run');
   });
+
+  /** `hookflow_reruns_total{trigger="redelivery",result="started"}` on the receiver's /metrics. */
+  async function redeliveryRestartsCounted(): Promise<number> {
+    const metrics = await (await fetch(`${hookflow.baseUrl}/metrics`)).text();
+    const counted = /hookflow_reruns_total\{trigger="redelivery",result="started"\} (\d+)/.exec(metrics);
+    return counted ? Number(counted[1]) : 0;
+  }
 
   it('refuses bad input with a clear 4xx and changes nothing', async () => {
     const { event } = await failingCheckout();

@@ -61,6 +61,9 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
   };
   const { app, drainStarts, registry } = createApp({
     log,
+    onRedeliveryRestart: (count) => {
+      for (let restart = 0; restart < count; restart++) support.metrics?.rerun('redelivery', 'started');
+    },
     events: db.stores.events,
     resolveTenant,
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),

@@ -17,6 +17,8 @@ import type { TenantResolver } from './tenants';
 
 export interface AppDeps {
   log: Logger;
+  /** A Stripe redelivery restarted failed events (the count of one group commit). */
+  onRedeliveryRestart?: (count: number) => void;
   events: Pick<EventStore, 'recordBatch' | 'releaseInbox'>;
   resolveTenant: TenantResolver;
   startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
@@ -58,7 +60,12 @@ export function createApp(deps: AppDeps): ReceiverApp {
       started: (result, count) => metrics.starts.inc({ result }, count),
     },
   });
-  const intake = createEventIntake({ events: deps.events, starter, maxBatch: deps.intake.maxBatch });
+  const intake = createEventIntake({
+    events: deps.events,
+    starter,
+    maxBatch: deps.intake.maxBatch,
+    onRestarted: deps.onRedeliveryRestart,
+  });
   const metrics = createReceiverMetrics({
     startBacklog: () => starter.backlog(),
     startsInFlight: () => starter.inFlight(),

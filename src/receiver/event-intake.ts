@@ -6,6 +6,8 @@ export interface EventIntakeDeps {
   starter: WorkflowStarter;
   /** Most deliveries written by one group commit. */
   maxBatch: number;
+  /** Redeliveries of failed events that this write restarted (counted as re-runs by `redelivery`). */
+  onRestarted?: (count: number) => void;
 }
 
 export interface EventIntake {
@@ -47,6 +49,8 @@ export function createEventIntake(deps: EventIntakeDeps): EventIntake {
       } else {
         deps.starter.enqueue({ inboxId, inputs, acknowledgedAt: Date.now() });
       }
+      const restarted = results.filter((result) => result.restarted).length;
+      if (restarted > 0) deps.onRestarted?.(restarted);
       batch.forEach((entry, index) => entry.resolve(results[index]!));
     } catch (error) {
       for (const entry of batch) entry.reject(error);
