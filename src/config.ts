@@ -77,6 +77,16 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  /**
+   * Declared body bytes the receiver reads and holds at once (src/receiver/body-budget.ts): more
+   * deliveries wait unread, and past four times this they are answered 429 (Stripe retries). Bounds
+   * the receiver's memory under a storm of large bodies; a few thousand ordinary events fit.
+   */
+  WEBHOOK_INFLIGHT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   /** Resources whose object state is kept (`*` = all); routing is by the first segment of the event type. */
   STATE_RESOURCES: z.string().default('*'),
   /** What happens to events of resources not selected above. */
@@ -210,7 +220,7 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 
 export interface Config {
   env: 'development' | 'test' | 'production';
-  http: { host: string; port: number; bodyLimitBytes: number };
+  http: { host: string; port: number; bodyLimitBytes: number; inFlightBytes: number };
   intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
   logLevel: string;
   mongoUrl: string;
@@ -271,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: e.HOST,
       port: e.PORT,
       bodyLimitBytes: e.WEBHOOK_BODY_LIMIT_BYTES,
+      inFlightBytes: e.WEBHOOK_INFLIGHT_BYTES,
     },
     intake: {
       startConcurrency: e.WORKFLOW_START_CONCURRENCY,

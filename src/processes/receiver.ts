@@ -69,6 +69,7 @@ export async function startReceiver(config: Config, log: Logger): Promise<Runnin
     startWorkflow: (input) => startEventWorkflow(temporal.client, config.temporal.taskQueue, input),
     readiness: { mongo: () => db.ping(), temporal: () => temporal.ping() },
     bodyLimitBytes: config.http.bodyLimitBytes,
+    bodyInFlightBytes: config.http.inFlightBytes,
     intake: config.intake,
     toleranceSeconds: config.stripe.toleranceSeconds,
     adminApi: {

@@ -7,6 +7,7 @@ import type { StartEventWorkflowInput } from '../temporal/event-workflows';
 import { createWorkflowStarter } from '../temporal/workflow-starter';
 import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';
 import { createDeliveriesApiRouter, type DeliveriesApiDeps } from './deliveries-api-router';
+import { createBodyBudget } from './body-budget';
 import { errorHandler } from './error-handler';
 import { createEventIntake } from './event-intake';
 import { createEventsApiRouter, type EventsApiDeps } from './events-api-router';
@@ -24,6 +25,8 @@ export interface AppDeps {
   startWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
   readiness: Record<string, ReadinessCheck>;
   bodyLimitBytes: number;
+  /** Declared webhook body bytes read at once (config WEBHOOK_INFLIGHT_BYTES; default 16 MiB). */
+  bodyInFlightBytes?: number;
   toleranceSeconds: number;
   /** How long a delivery retries a transient store error before answering 503 (default 2 s). */
   storeRetryBudgetMs?: number;
@@ -66,10 +69,20 @@ export function createApp(deps: AppDeps): ReceiverApp {
     maxBatch: deps.intake.maxBatch,
     onRestarted: deps.onRedeliveryRestart,
   });
+  const inFlightBytes = deps.bodyInFlightBytes ?? 16 * 1024 * 1024;
+  const bodyBudget = createBodyBudget({
+    maxInFlightBytes: inFlightBytes,
+    maxWaitingBytes: 4 * inFlightBytes,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    onWait: () => metrics.bodiesWaited.inc(),
+    onRefuse: () => metrics.webhooks.inc({ result: 'receiver_busy' }),
+  });
   const metrics = createReceiverMetrics({
     startBacklog: () => starter.backlog(),
     startsInFlight: () => starter.inFlight(),
     intakeWaiting: () => intake.waiting(),
+    bodyBytesInFlight: () => bodyBudget.inFlightBytes(),
+    bodiesWaiting: () => bodyBudget.waiting(),
   });
   app.use(errorHandler(deps.log));
   const webhooks = createStripeWebhookRouter({
@@ -84,6 +97,10 @@ export function createApp(deps: AppDeps): ReceiverApp {
     queueLimit: deps.intake.startQueueLimit,
   }));
   if (deps.adminUi) app.use(createAdminUi(deps.adminUi));
+  // Only deliveries are budgeted: the support API and page must stay usable during a storm.
+  app.use((ctx, next) =>
+    ctx.method === 'POST' && ctx.path.startsWith('/webhooks/stripe') ? bodyBudget.middleware(ctx, next) : next(),
+  );
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
   if (deps.adminApi) {

@@ -6,6 +6,7 @@ export interface ReceiverMetrics {
   webhookDuration: Histogram<'result'>;
   starts: Counter<'result'>;
   startLag: Histogram;
+  bodiesWaited: Counter;
 }
 
 /** Live values read when Prometheus scrapes. */
@@ -13,6 +14,8 @@ export interface ReceiverGauges {
   startBacklog(): number;
   startsInFlight(): number;
   intakeWaiting(): number;
+  bodyBytesInFlight(): number;
+  bodiesWaiting(): number;
 }
 
 /** A registry per app instance, so tests and several apps in one process never collide. */
@@ -35,6 +38,12 @@ export function createReceiverMetrics(gauges: ReceiverGauges): ReceiverMetrics {
     gauges.startsInFlight(),
   );
   gauge('hookflow_intake_waiting', 'Deliveries waiting for their group commit', () => gauges.intakeWaiting());
+  gauge('hookflow_webhook_body_bytes_in_flight', 'Declared body bytes of deliveries being read or stored', () =>
+    gauges.bodyBytesInFlight(),
+  );
+  gauge('hookflow_webhook_bodies_waiting', 'Deliveries waiting unread for room in WEBHOOK_INFLIGHT_BYTES', () =>
+    gauges.bodiesWaiting(),
+  );
   return {
     registry,
     webhooks: new Counter({
@@ -48,6 +57,11 @@ export function createReceiverMetrics(gauges: ReceiverGauges): ReceiverMetrics {
       help: 'Time from request to response for Stripe deliveries',
       labelNames: ['result'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    bodiesWaited: new Counter({
+      name: 'hookflow_webhook_bodies_waited_total',
+      help: 'Deliveries that waited unread for room in WEBHOOK_INFLIGHT_BYTES',
       registers: [registry],
     }),
     starts: new Counter({
