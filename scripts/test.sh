@@ -8,4 +8,9 @@ bash scripts/bootstrap.sh
 bash scripts/ensure-chromium.sh
 npx eslint .
 npx prettier --check . --log-level warn
+# The whole suite unless a test file is named: mocha adds a config file's `spec` to the files given
+# on the command line, so the glob lives here and `npx mocha dist/test/x.test.js` runs just that file.
+spec_given=false
+for arg in "$@"; do case "$arg" in *.js) spec_given=true ;; esac; done
+$spec_given || set -- "$@" 'dist/test/**/*.test.js'
 npx mocha "$@"
