@@ -15,12 +15,19 @@ import type {
   SnapshotPageInput,
   SnapshotPageResult,
   StripeActivities,
+  StripeMode,
   StripeTarget,
 } from './stripe-types';
 
 export interface StripeActivityDeps {
   clients: StripeClientResolver;
-  stores: Pick<Stores, 'events' | 'objectState'>;
+  stores: Pick<Stores, 'events' | 'objectState' | 'rateSlots'>;
+  /**
+   * STRIPE_API_LIVE/SANDBOX_REQUESTS_PER_SECOND: every worker paces its Stripe requests through the
+   * shared slots of `stores.rateSlots`, so the whole fleet stays at this rate per key mode. Absent =
+   * unpaced (scripts and tests that call the activities directly).
+   */
+  requestsPerSecond?: Record<StripeMode, number>;
   /** The receiver's own start (same workflow id and policies): catch-up feeds events through it. */
   startEventWorkflow: (input: StartEventWorkflowInput) => Promise<unknown>;
 }
@@ -48,6 +55,22 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
     return found;
   }
 
+  /**
+   * Waits for this request's slot of the mode's fleet-wide rate (rate-slot-store.ts), heartbeating
+   * while it waits, so that one activity is one Stripe request at the configured rate.
+   */
+  async function pace(mode: StripeMode, cursor: string | null): Promise<void> {
+    const perSecond = deps.requestsPerSecond?.[mode];
+    if (!perSecond) return;
+    const slot = await deps.stores.rateSlots.claim(`stripe:${mode}`, perSecond);
+    for (let wait = slot.at - Date.now(); wait > 0; wait = slot.at - Date.now()) {
+      heartbeat({ cursor, stage: 'waiting for a request slot', sendAt: new Date(slot.at).toISOString() });
+      await sleep(Math.min(wait, 5_000));
+    }
+    // Only slots in the past are released: nobody claims below the current one.
+    void slot.release().catch(() => undefined);
+  }
+
   async function request<T>(action: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
@@ -62,10 +85,11 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
     },
 
     async snapshotPage(input: SnapshotPageInput): Promise<SnapshotPageResult> {
-      const { client } = await clientFor(input);
+      const { client, mode } = await clientFor(input);
       const resource = input.resource as SnapshotResource;
       const spec = SNAPSHOT_RESOURCES[resource];
       if (!spec) throw ApplicationFailure.nonRetryable(`unknown resource ${input.resource}`, 'UnknownResource');
+      await pace(mode, input.cursor);
       // The snapshot time: taken before the request, so nothing the page shows is newer than it.
       const snapshotAt = Math.floor(Date.now() / 1000);
       heartbeat({ cursor: input.cursor, stage: 'requesting' });
@@ -109,7 +133,8 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
     },
 
     async catchUpPage(input: CatchUpPageInput): Promise<CatchUpPageResult> {
-      const { client } = await clientFor(input);
+      const { client, mode } = await clientFor(input);
+      await pace(mode, input.cursor);
       heartbeat({ cursor: input.cursor });
       const page = await request(`listing events after ${input.cursor ?? 'the start'}`, () =>
         client.events.list(
@@ -214,6 +239,18 @@ function snapshotSummary(
 
 function createdOf(object: Record<string, unknown> | undefined): number | null {
   return typeof object?.created === 'number' ? object.created : null;
+}
+
+/** Cancellation-aware inside an activity (a cancelled backfill stops waiting), a timer elsewhere. */
+async function sleep(ms: number): Promise<void> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    context = undefined;
+  }
+  if (context) await context.sleep(ms);
+  else await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function heartbeat(details: Record<string, unknown>): void {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as prettier from 'prettier';
 import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId, backfillWorkflowId } from '../src/contracts';
@@ -16,7 +17,9 @@ import { hookflowEnv, startBenchStack, TASK_QUEUE } from './stack';
  * not the database is what binds (on a 2-core FerretDB stack the state writes hold a 5-resource
  * backfill to well under 1 page/s), then with the sandbox maximum (25/s), for objects/s. Reports the
  * achieved request rate against the cap and the progress seen through the `backfillProgress` query.
- * Asserts nothing. `node dist/bench/backfill-probe.js [--cap 0.5] [--objects 10000]`; writes
+ * The achieved rate is (requests - 1) over the fake's first-to-last request times, so worker start-up
+ * and the final state writes do not count against the cap; the gaps between requests show how even
+ * the pacing was. Asserts nothing. `node dist/bench/backfill-probe.js [--cap 0.5] [--objects 10000]`; writes
  * bench/results/backfill-<timestamp>.{json,md}.
  */
 const RESOURCES: SnapshotResource[] = ['customer', 'product', 'price', 'coupon', 'payout'];
@@ -35,6 +38,10 @@ interface Scenario {
   querySamples: number;
   /** Objects reported by the query at roughly a quarter, half and three quarters of the run. */
   queryMidpoints: number[];
+  /** Milliseconds between consecutive list requests (the fake's arrival times): p10, p50, p90, max. */
+  gapsMs: { p10: number; p50: number; p90: number; max: number };
+  /** 1-minute load average of the machine when the run started and ended (2 cores). */
+  load: { start: number; end: number };
 }
 
 async function runScenario(label: string, cap: number, total: number): Promise<Scenario> {
@@ -65,6 +72,7 @@ async function runScenario(label: string, cap: number, total: number): Promise<S
       await sleep(200);
     }
     const runId = `bench-${label}`;
+    const loadAtStart = loadavg()[0]!;
     const started = Date.now();
     const handle = await client.workflow.start('backfillStripe', {
       taskQueue: TASK_QUEUE,
@@ -108,6 +116,8 @@ async function runScenario(label: string, cap: number, total: number): Promise<S
       objectsPerSecond: round(total / seconds),
       querySamples: samples.length,
       queryMidpoints: [quarter(0.25), quarter(0.5), quarter(0.75)],
+      gapsMs: requestGaps(fake),
+      load: { start: round(loadAtStart), end: round(loadavg()[0]!) },
     };
   } finally {
     await worker.stop();
@@ -123,6 +133,16 @@ function requestWindowSeconds(fake: FakeStripe): number {
   return (Math.max(...stamps) - Math.min(...stamps)) / 1000;
 }
 
+function requestGaps(fake: FakeStripe): Scenario['gapsMs'] {
+  const stamps = fake.requests.map((request) => request.at).sort((a, b) => a - b);
+  const gaps = stamps
+    .slice(1)
+    .map((at, index) => at - stamps[index]!)
+    .sort((a, b) => a - b);
+  const at = (share: number) => gaps[Math.floor(share * (gaps.length - 1))] ?? 0;
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9), max: gaps.at(-1) ?? 0 };
+}
+
 const round = (value: number) => Math.round(value * 100) / 100;
 
 async function main(): Promise<void> {
@@ -136,6 +156,7 @@ async function main(): Promise<void> {
   const capped = await runScenario('capped', cap, objects);
   process.stdout.write(`${JSON.stringify({ capped })}\n`);
   const unthrottled = await runScenario('unthrottled', 25, objects);
+  process.stdout.write(`${JSON.stringify({ unthrottled })}\n`);
   const report = { at: new Date().toISOString(), resources: RESOURCES, capped, unthrottled };
   const stamp = report.at.replace(/[-:]/g, '').replace(/\.\d+/, '');
   const dir = join(REPO_ROOT, 'bench', 'results');
@@ -148,7 +169,7 @@ async function main(): Promise<void> {
   };
   await write(`backfill-${stamp}.json`, JSON.stringify(report));
   const line = (s: Scenario) =>
-    `| ${s.label} | ${s.capPerSecond} | ${s.objects} | ${s.pages} | ${s.seconds} | ${s.requestsPerSecond} | ${Math.round(s.capShare * 100)} % | ${s.objectsPerSecond} | ${s.queryMidpoints.join(' / ')} |`;
+    `| ${s.label} | ${s.capPerSecond} | ${s.objects} | ${s.pages} | ${s.seconds} | ${s.requestsPerSecond} | ${Math.round(s.capShare * 1000) / 10} % | ${s.objectsPerSecond} | ${s.gapsMs.p10} / ${s.gapsMs.p50} / ${s.gapsMs.p90} / ${s.gapsMs.max} | ${s.queryMidpoints.join(' / ')} | ${s.load.start} → ${s.load.end} |`;
   await write(
     `backfill-${stamp}.md`,
     [
@@ -156,8 +177,8 @@ async function main(): Promise<void> {
       '',
       `${objects} objects over ${RESOURCES.join(', ')} from the local fake Stripe API; worker as its own process on the embedded stack.`,
       '',
-      '| run | cap req/s | objects | list requests | s | achieved req/s | of cap | objects/s | query: objects at 25/50/75 % of the time |',
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      '| run | cap req/s | objects | list requests | s | achieved req/s | of cap | objects/s | ms between requests p10/p50/p90/max | query: objects at 25/50/75 % of the time | load avg start → end |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
       line(capped),
       line(unthrottled),
       '',

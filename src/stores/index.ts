@@ -8,6 +8,7 @@ import { createTenantStore, type TenantStore } from './tenant-store';
 import { createCaseStore, type CaseStore } from './case-store';
 import { createClerkStore, type ClerkStore } from './clerk-store';
 import { createPaymentSessionStore, type PaymentSessionStore } from './payment-session-store';
+import { createRateSlotStore, type RateSlotStore } from './rate-slot-store';
 import { bindModels, type Models } from './event-models';
 import { EventStore } from './event-store';
 import { ObjectStateStore } from './object-state-store';
@@ -35,6 +36,8 @@ export interface Stores {
   clerkLinks: ClerkStore;
   /** The re-run audit trail (written through EventStore.claimRerun). */
   reruns: RerunStore;
+  /** Fleet-wide pacing of Stripe API requests (backfill and catch-up pages). */
+  rateSlots: RateSlotStore;
 }
 
 /**
@@ -80,6 +83,7 @@ export function openStores(connection: Connection, options: StoreOptions = {}): 
       paymentSessions: createPaymentSessionStore(connection),
       clerkLinks: createClerkStore(connection),
       reruns: new RerunStore(models),
+      rateSlots: createRateSlotStore(connection),
     },
   };
 }
