@@ -2,7 +2,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../src/config';
 import { businessHandlerOf, CLERK_HANDLERS } from '../src/contracts';
 import type { Stores } from '../src/stores';
-import { summarizeEvent } from '../src/stripe/event-summary';
+import { summarizeEvent, type EventSummary, type ThinNotificationLike } from '../src/stripe/event-summary';
+import { isThinNotification } from '../src/stripe/thin-events';
 import type { ObjectRefetcher } from '../src/stripe/object-refetch';
 import type { StateOutcome } from '../src/contracts';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
@@ -50,11 +51,13 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
           'EventNotStored',
         );
       }
-      const event = JSON.parse(stored.rawBody) as Parameters<typeof summarizeEvent>[0] & {
-        data: { previous_attributes?: Record<string, unknown> };
-      };
+      // A thin notification is applied as the event its activity fetched (fetchThinEvent).
+      const event = JSON.parse(stored.fetchedBody ?? stored.rawBody) as SnapshotEvent | ThinNotificationLike;
       const summary = summarizeEvent(event);
-      const result = await applyState(ref.tenantId, summary, event);
+      // A thin notification left unfetched has no v1 object (`v2.core.*`): stored, nothing to apply.
+      const result = isThinNotification(event)
+        ? { ...stateBase(summary), objectId: null, outcome: 'no_object' as const }
+        : await applyState(ref.tenantId, summary, event as SnapshotEvent);
       // No business handler: the state write is the whole job, so the outcome is recorded here.
       const handler = businessHandlerOf(summary.type);
       const recorded = handler === null;
@@ -78,19 +81,10 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
 
   async function applyState(
     tenantId: string,
-    summary: ReturnType<typeof summarizeEvent>,
-    event: {
-      account?: unknown;
-      data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
-    },
+    summary: EventSummary,
+    event: SnapshotEvent,
   ): Promise<Omit<ProcessResult, 'recorded'>> {
-    const base = {
-      type: summary.type,
-      created: summary.created,
-      resource: summary.resource,
-      objectId: summary.objectId,
-      children: 0,
-    };
+    const base = stateBase(summary);
     if (!isSelected(deps.state.resources, summary.resource)) {
       if (deps.state.unselected === 'skip') return { ...base, outcome: 'skipped' };
       if (deps.state.unselected === 'fail') {
@@ -130,6 +124,21 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
     activityLog('object state written', { eventId: summary.eventId, outcome, children: written.children });
     return { ...base, outcome, children: written.children };
   }
+}
+
+type SnapshotEvent = Parameters<typeof summarizeEvent>[0] & {
+  account?: unknown;
+  data: { object: Record<string, unknown>; previous_attributes?: Record<string, unknown> };
+};
+
+function stateBase(summary: EventSummary) {
+  return {
+    type: summary.type,
+    created: summary.created,
+    resource: summary.resource,
+    objectId: summary.objectId,
+    children: 0,
+  };
 }
 
 /** The workflow run of the executing activity; none when called outside an activity (tests, tools). */

@@ -3,6 +3,7 @@ import { createBusinessActivities, type BusinessActivityDeps } from './business-
 import { createEventActivities, type EventActivityDeps } from './event-activities';
 import { createOutboundActivities, type OutboundActivityDeps } from './outbound';
 import { createStripeActivities, type StripeActivityDeps } from './stripe-activities';
+import { createThinEventActivities } from './thin-events';
 
 export type ActivityDeps = EventActivityDeps & {
   outbound?: OutboundActivityDeps;
@@ -26,6 +27,9 @@ export function createActivities(deps: ActivityDeps) {
     ...(deps.outbound ? createOutboundActivities(deps.outbound) : {}),
     ...(deps.business ? createBusinessActivities(deps.business) : {}),
     ...(deps.stripe ? createStripeActivities(deps.stripe) : {}),
+    ...(deps.stripe
+      ? createThinEventActivities({ clients: deps.stripe.clients, events: deps.stripe.stores.events })
+      : {}),
     ...(deps.bulkReruns ? createBulkRerunActivities(deps.bulkReruns) : {}),
   };
 }

@@ -26,7 +26,8 @@ export async function loadStoredEvent(events: Pick<EventStore, 'find'>, ref: Eve
       'EventNotStored',
     );
   }
-  const event = JSON.parse(stored.rawBody) as {
+  // A thin notification is read as the event its activity fetched (thin-events.ts).
+  const event = JSON.parse(stored.fetchedBody ?? stored.rawBody) as {
     id: string;
     type: string;
     created: number;

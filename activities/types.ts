@@ -44,3 +44,4 @@ export type * from './outbound-types';
 export type * from './business-types';
 export type * from './bulk-rerun-types';
 export type * from './stripe-types';
+export type * from './thin-event-types';

@@ -11,6 +11,11 @@
 export interface EventRef {
   tenantId: string;
   eventId: string;
+  /**
+   * A thin event notification (`object: "v2.core.event"`): the workflow has its object fetched
+   * from the Stripe API by an activity before applying it. Absent for snapshot events.
+   */
+  thin?: boolean;
 }
 
 /** Lifecycle of a stored event (the support view): received → processing → processed | failed. */
@@ -28,7 +33,8 @@ export const HOOKFLOW_OUTCOMES = {
   tie: 'same-second change from another event: applied and flagged `sameSecondTie`',
   refetched: 'same-second tie settled by re-fetching the object from the Stripe API (`source: refetch`)',
   skipped: 'the resource is not selected (`STATE_RESOURCES`, `STATE_UNSELECTED=skip`)',
-  no_object: 'the event carries no object id: stored, nothing to apply',
+  no_object:
+    'the event carries no object id, or is a thin event without a v1 related object (`v2.core.*`): stored, nothing to apply',
   clerk_synced: 'Clerk organization (and user) metadata updated',
   clerk_not_configured: 'a Clerk event, but no Clerk key is configured for the tenant',
   no_organization: 'a checkout without a Clerk organization id; `reason` on the event says why',

@@ -7,7 +7,14 @@ import {
   workflowInfo,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import type { BusinessActivities, BusinessResult, EventActivities, EventRef, ProcessResult } from '../activities/types';
+import type {
+  BusinessActivities,
+  BusinessResult,
+  EventActivities,
+  EventRef,
+  ProcessResult,
+  ThinEventActivities,
+} from '../activities/types';
 import { businessHandlerOf, CLERK_HANDLERS, clerkTaskQueue } from '../src/contracts';
 import { dispatchOutbound } from './outbound-dispatch';
 import { HookflowOutcome } from './search-attributes';
@@ -42,6 +49,14 @@ const { recordEventOutcome: recordFailureOutcome } = proxyLocalActivities<EventA
 // three history events and a task-queue round trip each).
 const business = proxyLocalActivities<BusinessActivities>({ startToCloseTimeout: '1 minute', retry: DATABASE_RETRY });
 
+// Thin notifications: the object is fetched from the Stripe API by a (visible, retried) activity.
+// A 5xx, 429 or timeout is retried with backoff for about a quarter of an hour; a missing key or a
+// 4xx is non-retryable and fails the event with the reason, to be re-run once it is fixed.
+const { fetchThinEvent } = proxyActivities<ThinEventActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
 export interface ProcessEventResult extends ProcessResult {
   business: BusinessResult | null;
 }
@@ -55,6 +70,7 @@ export interface ProcessEventResult extends ProcessResult {
 export async function processStripeEvent(ref: EventRef): Promise<ProcessEventResult> {
   let type: string | undefined;
   try {
+    if (ref.thin) await fetchThinEvent(ref);
     const state = await applyEventToState(ref);
     type = state.type;
     const handled = state.recorded ? null : await runBusinessHandler(ref, state);

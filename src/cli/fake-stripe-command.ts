@@ -18,7 +18,9 @@ interface FakeStripeOptions {
  */
 export function fakeStripeCommand(): Command {
   return new Command('fake-stripe')
-    .description('run a local fake Stripe API (list/retrieve of the snapshottable resources, events) for offline use')
+    .description(
+      'run a local fake Stripe API (list/retrieve of the snapshottable resources, events, thin events) for offline use',
+    )
     .option('--port <port>', 'port on 127.0.0.1 (0 = any free port)', wholeNumber, 12_211)
     .option('--objects <n>', 'example objects served per resource', wholeNumber, 25)
     .option('--resources <names...>', `resources to serve (${SNAPSHOT_RESOURCE_NAMES.join(', ')}, or all)`, ['all'])
@@ -43,7 +45,8 @@ export function fakeStripeCommand(): Command {
       const url = await fake.listen(options.port);
       process.stdout.write(
         `fake Stripe API on ${url}: ${options.objects} objects each of ${resources.join(', ')}\n` +
-          `  use it with: STRIPE_API_BASE=${url} STRIPE_API_KEY=sk_test_fake_0123456789 (any sk_test_… key)\n`,
+          `  use it with: STRIPE_API_BASE=${url} STRIPE_API_KEY=sk_test_fake_0123456789 (any sk_test_… key)\n` +
+          `  thin events: STRIPE_API_BASE=${url} npx hookflow trigger --thin customer.updated (registers the event and its object here)\n`,
       );
       const stop = () => {
         void fake.close().then(() => process.exit(0));

@@ -1,15 +1,19 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { readDevWebhookSecret } from '../processes/dev';
+import { REGISTER_THIN_EVENT_PATH } from '../fake-stripe/fake-stripe';
 import {
+  deliver,
   deliverEvent,
   exampleObject,
   findResourceForEventType,
   stripeEvent,
   SUGGESTED_EVENT_TYPES,
   type Delivery,
+  signatureHeader,
   type StripeEventPayload,
 } from '../stripe/sample-events';
+import { snapshotTypeOf, thinEventFor, type ThinEventPair } from '../stripe/thin-events';
 import { CliError, errorCode } from './cli-errors';
 
 interface TriggerOptions {
@@ -19,7 +23,13 @@ interface TriggerOptions {
   count: number;
   set: string[];
   json?: boolean;
+  thin?: boolean;
+  stripeApiBase?: string;
+  context?: string;
 }
+
+/** Where `hookflow fake-stripe` listens unless told otherwise. */
+const FAKE_STRIPE_DEFAULT = 'http://127.0.0.1:12211';
 
 /**
  * `hookflow trigger <type>`: the `stripe trigger` experience without a Stripe account — builds the
@@ -44,7 +54,18 @@ export function triggerCommand(): Command {
     )
     .option('--count <n>', 'send n events, each with fresh ids', positiveCount, 1)
     .option('--json', 'print the receiver response as JSON only')
-    .action(async (type: string, options: TriggerOptions) => {
+    .option(
+      '--thin',
+      'send a thin event notification (v1.<type>) instead; its event and object are registered with `hookflow fake-stripe`',
+    )
+    .option(
+      '--stripe-api-base <url>',
+      `with --thin: the running \`hookflow fake-stripe\` (default STRIPE_API_BASE when it is not api.stripe.com, else ${FAKE_STRIPE_DEFAULT})`,
+    )
+    .option('--context <acct>', "with --thin: the connected account the event belongs to (the notification's context)")
+    .action(async (requested: string, options: TriggerOptions) => {
+      // A thin type names its snapshot twin: v1.customer.updated is built as customer.updated.
+      const type = options.thin ? (snapshotTypeOf(requested) ?? requested) : requested;
       const resource = findResourceForEventType(type);
       if (!resource) {
         throw new CliError(
@@ -64,9 +85,22 @@ export function triggerCommand(): Command {
       }
       const overrides = parseObject(options.object);
       const assignments = options.set.map(parseAssignment);
+      const fakeStripe = options.thin ? fakeStripeBase(options.stripeApiBase, config.stripeApi.base) : null;
       for (let sent = 0; sent < options.count; sent++) {
         const event = stripeEvent(type, exampleObject(resource, overrides));
         for (const [path, value] of assignments) setPath(event as unknown as Record<string, unknown>, path, value);
+        if (fakeStripe) {
+          const thin = thinEventFor(event, { context: options.context ?? null });
+          await registerWithFake(fakeStripe, thin, event.data.object);
+          const response = await postThin(url, thin, secret);
+          process.stdout.write(
+            options.json
+              ? JSON.stringify(response.body) + '\n'
+              : `${thin.notification.type} ${thin.notification.id} → ${response.status} ${JSON.stringify(response.body)}\n`,
+          );
+          if (response.status >= 300) process.exitCode = 1;
+          continue;
+        }
         const response = await post(url, event, secret);
         if (options.json) {
           process.stdout.write(JSON.stringify(response.body) + '\n');
@@ -132,6 +166,54 @@ function parseObject(json: string | undefined): Record<string, unknown> {
     throw new CliError(`--object must be a JSON object, e.g. --object '{"id":"cus_123"}'.`);
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The fake Stripe API a thin notification's event and object are registered with: --stripe-api-base,
+ * else STRIPE_API_BASE (what the worker fetches from) unless it is the real API, else the fake's default.
+ */
+function fakeStripeBase(option: string | undefined, configured: string): string {
+  const base = option ?? (new URL(configured).hostname === 'api.stripe.com' ? FAKE_STRIPE_DEFAULT : configured);
+  if (!URL.canParse(base) || !/^https?:$/.test(new URL(base).protocol)) {
+    throw new CliError(`--stripe-api-base '${base}' is not an http(s) URL, e.g. ${FAKE_STRIPE_DEFAULT}.`);
+  }
+  return base.replace(/\/+$/, '');
+}
+
+/**
+ * Thin notifications carry no object: the worker fetches it from the Stripe API. So the fake the
+ * worker fetches from is told first (over loopback) what to serve for this event.
+ */
+async function registerWithFake(base: string, thin: ThinEventPair, object: StripeEventPayload['data']['object']) {
+  const target = `${base}${REGISTER_THIN_EVENT_PATH}`;
+  let response: Response;
+  try {
+    response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ event: thin.event, object }),
+    });
+  } catch (error) {
+    const reason = errorCode(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new CliError(
+      `no fake Stripe API answered (${reason}): start \`npx hookflow fake-stripe\` in another terminal, or pass --stripe-api-base; tried ${base}`,
+    );
+  }
+  if (!response.ok) {
+    throw new CliError(
+      `${base} refused the thin event (${response.status}): is it \`hookflow fake-stripe\`? --thin needs the fake to serve the event's object.`,
+    );
+  }
+}
+
+async function postThin(url: string, thin: ThinEventPair, secret: string): Promise<Delivery> {
+  const body = JSON.stringify(thin.notification, null, 2);
+  try {
+    return await deliver(url, body, { 'stripe-signature': signatureHeader(body, secret) });
+  } catch (error) {
+    const reason = errorCode(error) ?? (error instanceof Error ? error.message : String(error));
+    throw new CliError(`no receiver answered (${reason}): is \`npm run dev\` running? tried ${url}`);
+  }
 }
 
 async function post(url: string, event: StripeEventPayload, secret: string): Promise<Delivery> {

@@ -6,7 +6,7 @@ import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../stripe/snapshot-re
 
 /**
  * A small local fake of the Stripe REST API: list and retrieve for the 14 snapshottable resources,
- * `GET /v1/events`, `GET /v2/core/events`. It serves what it is given (or Stripe's example objects
+ * `GET /v1/events`, `GET /v2/core/events` and the related objects of thin events. It serves what it is given (or Stripe's example objects
  * with fresh ids), in Stripe's order (newest first) with Stripe's cursor paging, and can inject
  * latency, 429s and 5xx. `hookflow fake-stripe` runs it for offline use; the tests use it to drive
  * the real SDK. stripe-mock cannot do this: its lists ignore `starting_after` (stack-notes.md).
@@ -49,6 +49,8 @@ export class FakeStripe {
   private readonly objects = new Map<string, StoredObject[]>();
   private readonly events: Array<StoredObject & { delivered: boolean }> = [];
   private readonly v2Events: Array<Record<string, unknown> & { id: string }> = [];
+  /** Objects of thin events by API path (`related_object.url`), e.g. `/v1/disputes/dp_…`. */
+  private readonly related = new Map<string, StoredObject>();
   private readonly faults: Array<Fault & { seen: number; done: boolean }> = [];
   private server: Server | undefined;
   private apiRequests = 0;
@@ -91,6 +93,22 @@ export class FakeStripe {
     this.v2Events.push(event);
   }
 
+  /**
+   * A thin event as the API serves it: the v2 event at `GET /v2/core/events/:id` and its related
+   * object at `related_object.url` — for a connected account's event (`context`) only to requests
+   * in that context, as Stripe scopes objects to their account.
+   */
+  addThinEvent(event: Record<string, unknown> & { id: string }, relatedObject: StripeObject | null): void {
+    this.addV2Event(event);
+    const url = (event.related_object as { url?: unknown } | null | undefined)?.url;
+    if (relatedObject && typeof url === 'string') {
+      this.related.set(url, {
+        object: relatedObject,
+        account: typeof event.context === 'string' ? event.context : null,
+      });
+    }
+  }
+
   inject(fault: Fault): void {
     this.faults.push({ ...fault, seen: 0, done: false });
   }
@@ -128,7 +146,8 @@ export class FakeStripe {
       method: req.method ?? 'GET',
       path: url.pathname,
       query: url.searchParams,
-      account: header('stripe-account'),
+      // The SDK sends a thin event's `context` as Stripe-Context; for an account id it scopes like Stripe-Account.
+      account: header('stripe-account') ?? header('stripe-context'),
       status: 200,
       at: Date.now(),
     };
@@ -141,6 +160,7 @@ export class FakeStripe {
     };
     const error = (status: number, type: string, message: string) => answer(status, { error: { type, message } });
 
+    if (req.method === 'POST' && url.pathname === REGISTER_THIN_EVENT_PATH) return this.register(req, answer, error);
     this.apiRequests++;
     if (this.options.latencyMs) await sleep(this.options.latencyMs);
     const matching = this.faults.filter((candidate) => !candidate.done && candidate.path.test(url.pathname));
@@ -176,6 +196,8 @@ export class FakeStripe {
       }
       return answer(200, { data: this.v2Events, next_page_url: null, previous_page_url: null });
     }
+    const relatedObject = this.related.get(url.pathname);
+    if (relatedObject && relatedObject.account === record.account) return answer(200, relatedObject.object);
     const v1 = /^\/v1\/([a-z_]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!v1) return error(404, 'invalid_request_error', `Unrecognized request URL (GET: ${url.pathname}).`);
     const [, collection, id] = v1;
@@ -209,6 +231,31 @@ export class FakeStripe {
       return found ? answer(200, found.object) : error(404, 'invalid_request_error', `No such ${collection}: '${id}'`);
     }
     return this.page(url, list, answer, error);
+  }
+
+  /**
+   * `hookflow trigger --thin` tells a running fake (another process, maybe another terminal) what
+   * to serve for the thin event it is about to send: `{event, object}` as addThinEvent takes them.
+   * Not a Stripe endpoint: it is not counted, faulted or authenticated like API requests.
+   */
+  private async register(
+    req: IncomingMessage,
+    answer: (status: number, body: unknown) => void,
+    error: (status: number, type: string, message: string) => void,
+  ): Promise<void> {
+    let body: { event?: Record<string, unknown> & { id: string }; object?: StripeObject | null };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return error(400, 'invalid_request_error', 'Send {"event": <v2 event>, "object": <related object>} as JSON.');
+    }
+    if (!body.event || typeof body.event.id !== 'string') {
+      return error(400, 'invalid_request_error', 'The body needs an event with an id.');
+    }
+    this.addThinEvent(body.event, body.object ?? null);
+    answer(200, { registered: body.event.id });
   }
 
   private page(
@@ -245,6 +292,9 @@ export class FakeStripe {
     answer(200, { object: 'list', url: url.pathname, has_more: list.length > limit, data });
   }
 }
+
+/** Where `hookflow trigger --thin` registers a thin event with a running fake (FakeStripe.register). */
+export const REGISTER_THIN_EVENT_PATH = '/_hookflow/thin-events';
 
 /** Stripe lists newest first; equal seconds by id, so the order is total and cursors are stable. */
 function newestFirst(a: StoredObject, b: StoredObject): number {

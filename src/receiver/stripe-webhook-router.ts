@@ -38,12 +38,16 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
     try {
       const tenant = await deps.resolveTenant(selectorOf(ctx));
       const rawBody = await readRawBody(ctx, deps.bodyLimitBytes);
-      const { event, body } = verifyStripeDelivery(
+      const verified = verifyStripeDelivery(
         rawBody,
         ctx.get('stripe-signature') || undefined,
         tenant.secrets,
         deps.toleranceSeconds,
       );
+      const { body } = verified;
+      // A thin notification takes the same path: stored as received, its object fetched by an activity.
+      const summary = summarizeEvent(verified.kind === 'thin' ? verified.notification : verified.event);
+      const event = { id: summary.eventId, type: summary.type, livemode: summary.livemode };
       if (tenant.environment && event.livemode !== (tenant.environment === 'live')) {
         // A secret stored under the wrong environment would otherwise mix test and live data.
         throw new AppError(
@@ -52,7 +56,6 @@ export function createStripeWebhookRouter(deps: StripeWebhookDeps): Router {
           `A ${event.livemode ? 'live' : 'test'}-mode event was delivered to environment=${tenant.environment}.`,
         );
       }
-      const summary = summarizeEvent(event);
       // Refused before anything is stored: an acknowledged event must be one the worker can process.
       checkEventLimits(tenant.tenantId, summary);
       ctx.state.eventId = event.id;

@@ -45,6 +45,12 @@ export const stripeEventSchema = new Schema(
     eventCreated: { type: Number, required: true },
     /** The verified request body exactly as Stripe sent it. */
     rawBody: { type: String, required: true },
+    /**
+     * Thin notifications only: the snapshot-shaped event built from what the Stripe API returned
+     * (thin-events.ts, materializeThinEvent), which the state and business activities read instead
+     * of the notification. Null until fetched, and for snapshot events.
+     */
+    fetchedBody: { type: String, default: null },
     status: { type: String, enum: EVENT_STATUSES, required: true, default: 'received' },
     outcome: { type: String, default: null },
     error: { type: String, default: null },

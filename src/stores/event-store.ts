@@ -37,7 +37,7 @@ export interface EventListFilter {
 }
 
 /** A listed event: the stored record without its body. */
-export type ListedEvent = Omit<StripeEventDoc, 'rawBody'> & { listKey: string };
+export type ListedEvent = Omit<StripeEventDoc, 'rawBody' | 'fetchedBody'> & { listKey: string };
 
 /** Why EventStore.claimRerun refused. */
 export class RerunRefusedByStore extends Error {
@@ -245,6 +245,14 @@ export class EventStore {
 
   async markStatus(
     tenantId: string,
+  /**
+   * Stores what a thin notification's activity fetched (EventStore keeps the notification itself as
+   * `rawBody`): one `_id` update, written by the event's own workflow before it applies the event.
+   */
+  async recordFetched(tenantId: string, eventId: string, fetchedBody: string): Promise<void> {
+    await this.models.StripeEvent.updateOne({ _id: eventKey(tenantId, eventId) }, { $set: { fetchedBody } });
+  }
+
     eventId: string,
     status: EventStatus,
     fields: { outcome?: string | null; error?: string | null; reason?: string | null } = {},
@@ -290,7 +298,7 @@ export class EventStore {
     if (upper.length > 0) range.$lt = upper.sort()[0]!;
     query.listKey = Object.keys(range).length > 0 ? range : { $gt: '' };
     return this.models.StripeEvent.find(query)
-      .select({ rawBody: 0 })
+      .select({ rawBody: 0, fetchedBody: 0 })
       .sort({ listKey: -1 })
       .limit(limit)
       .lean<ListedEvent[]>();

@@ -2,6 +2,7 @@ import Stripe from 'stripe';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import { checkJsonShape } from './event-limits';
+import { isThinNotification, thinNotificationSchema, type VerifiedThinNotification } from './thin-events';
 
 /** The parts of an Event envelope hookflow relies on; everything else is kept verbatim in the raw body. */
 const eventEnvelope = z.object({
@@ -30,7 +31,8 @@ const STALE = 'Timestamp outside the tolerance zone';
 
 /**
  * Verifies a delivery with the official SDK against every active secret (rotation: Stripe signs
- * with each, and any one matching is enough), then checks the JSON is an Event.
+ * with each, and any one matching is enough), then checks the JSON is an Event — or, for a thin
+ * event notification (`object: "v2.core.event"`, detected before verifying), a notification.
  * Throws AppError(400, …) with a code that tells the sender exactly what was wrong.
  */
 export function verifyStripeDelivery(
@@ -47,6 +49,8 @@ export function verifyStripeDelivery(
     throw new AppError(401, 'no_signing_secret', 'No signing secret is configured for this tenant.');
   }
   const body = decodeBody(rawBody);
+  if (isThinNotification(parseOrNull(body)))
+    return verifyThinNotification(body, signatureHeader, secrets, toleranceSeconds);
   let parsed: unknown;
   let lastError: unknown;
   for (const secret of secrets) {
@@ -69,13 +73,68 @@ export function verifyStripeDelivery(
     throw new AppError(400, 'not_an_event', `The body is signed JSON but not a Stripe event (check: ${where}).`);
   }
   checkJsonShape(parsed);
-  return { event: event.data, body };
+  return { kind: 'event', event: event.data, body };
 }
 
-/** A verified event and the text it was verified and parsed from (what is stored). */
-export interface VerifiedDelivery {
-  event: VerifiedEvent;
-  body: string;
+/**
+ * A verified delivery and the text it was verified and parsed from (what is stored): a snapshot
+ * event, or a thin notification whose object an activity fetches later.
+ */
+export type VerifiedDelivery =
+  | { kind: 'event'; event: VerifiedEvent; body: string }
+  | { kind: 'thin'; notification: VerifiedThinNotification; body: string };
+
+/**
+ * Thin notifications are verified with the SDK's own parser for them, `parseEventNotification`
+ * (`constructEvent` refuses them after the signature check), against the same secrets. The parser
+ * needs a client instance but never calls the API; the key it is built with is never used.
+ */
+function verifyThinNotification(
+  body: string,
+  signatureHeader: string,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+): VerifiedDelivery {
+  const parser = thinParser();
+  let lastError: unknown;
+  for (const secret of secrets) {
+    try {
+      parser.parseEventNotification(body, signatureHeader, secret, toleranceSeconds);
+      lastError = undefined;
+      break;
+    } catch (error) {
+      lastError = error;
+      if (error instanceof Error && error.message.startsWith(STALE)) break;
+    }
+  }
+  if (lastError !== undefined) throw toVerificationError(lastError);
+  const parsed = JSON.parse(body) as unknown;
+  const notification = thinNotificationSchema.safeParse(parsed);
+  if (!notification.success) {
+    const where = notification.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    throw new AppError(
+      400,
+      'not_an_event',
+      `The body is signed JSON but not a Stripe thin event notification (check: ${where}).`,
+    );
+  }
+  checkJsonShape(parsed);
+  return { kind: 'thin', notification: notification.data as VerifiedThinNotification, body };
+}
+
+let parserClient: Stripe | undefined;
+
+function thinParser(): Stripe {
+  parserClient ??= new Stripe('sk_test_hookflow_parser_only', { telemetry: false, maxNetworkRetries: 0 });
+  return parserClient;
+}
+
+function parseOrNull(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 // `t=<unix seconds>` once, and at least one `v1=<hex>` (other schemes such as v0 may sit beside it).
@@ -131,9 +190,6 @@ function toVerificationError(error: unknown): AppError {
     return new AppError(400, 'invalid_json', 'The body is not valid JSON.');
   }
   const message = error instanceof Error ? error.message : String(error);
-  if (message.includes('thin event')) {
-    return new AppError(400, 'thin_event_unsupported', 'Thin event notifications are not supported on this endpoint.');
-  }
   if (MALFORMED_HEADER.some((text) => message.startsWith(text))) {
     return new AppError(
       400,

@@ -10,7 +10,7 @@ import {
   StripeObjectId,
   TenantId,
 } from '../../workflows/search-attributes';
-import { eventWorkflowId } from '../contracts';
+import { eventWorkflowId, type EventRef } from '../contracts';
 import type { EventSummary } from '../stripe/event-summary';
 
 export interface StartEventWorkflowInput {
@@ -34,7 +34,7 @@ export async function startEventWorkflow(
     const handle = await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
       taskQueue,
       workflowId,
-      args: [{ tenantId, eventId: summary.eventId }],
+      args: [eventRefOf(tenantId, summary)],
       workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       typedSearchAttributes: searchAttributesOf(tenantId, summary),
@@ -66,13 +66,18 @@ export async function startEventRerun(
   const handle = await client.workflow.start<typeof processStripeEvent>('processStripeEvent', {
     taskQueue,
     workflowId: input.workflowId,
-    args: [{ tenantId: input.tenantId, eventId: input.summary.eventId }],
+    args: [eventRefOf(input.tenantId, input.summary)],
     workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
     typedSearchAttributes: searchAttributesOf(input.tenantId, input.summary),
     memo: memoOf(input.tenantId, input.summary),
   });
   return { alreadyCompleted: false, runId: handle.firstExecutionRunId };
+}
+
+/** The workflow input: the event by reference, flagged when it is a thin notification to fetch first. */
+function eventRefOf(tenantId: string, summary: EventSummary): EventRef {
+  return { tenantId, eventId: summary.eventId, ...(summary.thin ? { thin: true } : {}) };
 }
 
 /** Design "Temporal UI": a memo summary for operators — ids and type only, never personal data. */
