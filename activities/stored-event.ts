@@ -9,6 +9,8 @@ export interface StoredEvent {
   /** Unix seconds: the watermark that orders changes. */
   created: number;
   livemode: boolean;
+  /** Stripe Connect: the connected account (event `account`, thin events' `context`), as stored with the event. */
+  account: string | null;
   object: StripeFields;
 }
 
@@ -39,6 +41,7 @@ export async function loadStoredEvent(events: Pick<EventStore, 'find'>, ref: Eve
     type: event.type,
     created: event.created,
     livemode: event.livemode,
+    account: stored.account ?? null,
     object: event.data.object,
   };
 }

@@ -105,6 +105,7 @@ describe('FerretDB pushdown patch: results equal an unindexed oracle', () => {
           resource: 'invoice',
           objectId: `in_${i}`,
           customerId: 'cus_1',
+          account: i % 3 === 0 ? 'acct_1' : null,
           livemode: false,
           eventCreated: Math.floor((T0 + offset) / 1000),
           rawBody: '{}',
@@ -145,6 +146,12 @@ describe('FerretDB pushdown patch: results equal an unindexed oracle', () => {
       assert.deepEqual(await list({ since: new Date(T0), until: new Date(T0 + 1) }, 10), ['evt_3', 'evt_2']);
     });
 
+    it('lists one connected account (account null on the platform events), alone and with since', async () => {
+      assert.deepEqual(await list({ account: 'acct_1' }, 10), ['evt_3', 'evt_0']);
+      assert.deepEqual(await list({ account: 'acct_1', since: new Date(T0) }, 10), ['evt_3']);
+      assert.deepEqual(await list({ account: 'acct_2' }, 10), []);
+    });
+
     it('pages through every event with cursors, none lost at page edges', async () => {
       for (const pageSize of [1, 2, 3]) {
         const seen: string[] = [];
@@ -176,6 +183,7 @@ describe('FerretDB pushdown patch: results equal an unindexed oracle', () => {
       [{ type: 'invoice.paid' }, 'list_type'],
       [{ objectId: 'in_1' }, 'list_object'],
       [{ customerId: 'cus_1', until: new Date(T0) }, 'list_customer'],
+      [{ account: 'acct_1' }, 'list_account'],
       // (A `charge.*` wildcard is a second range: SQLite then walks list_tenant__pushdown in list
       // order and checks the type range on each index entry, in SQL — no document decoded in Go.)
     ] as const) {

@@ -214,6 +214,7 @@ describe('support list query plans on the embedded database', () => {
     ['exact type', { type: 'invoice.paid' }],
     ['object', { objectId: 'ch_123' }],
     ['customer', { customerId: 'cus_123' }],
+    ['connected account', { account: 'acct_123' }],
     ['time window and cursor', { since: new Date(Date.now() - 3_600_000), until: new Date(), before: '2026-' }],
   ];
   for (const [name, filter] of filters) {

@@ -6,6 +6,7 @@ import { CASE_KINDS, CASE_STATUSES, type CaseStore } from '../stores/case-store'
 import { EndpointNotFound, type EndpointStore } from '../stores/endpoint-store';
 import { InvalidCursor, MESSAGE_STATUSES, type MessageStatus } from '../stores/message-store';
 import {
+  ACCOUNT_ID_PATTERN,
   AmbiguousEventId,
   EventNotFound,
   InvalidEventQuery,
@@ -350,7 +351,7 @@ function buildRouter(deps: AdminUiDeps, signer: SessionSigner): Router {
   });
 
   router.get('/cases', async (ctx) => {
-    const allowedNames = ['status', 'kind', 'tenant'];
+    const allowedNames = ['status', 'kind', 'tenant', 'account'];
     const unknown = Object.keys(ctx.query).filter((name) => !allowedNames.includes(name));
     if (unknown.length > 0) throw new AdminPageError(400, `Unknown filter ${unknown.join(', ')}.`);
     const status = optional(ctx.query.status);
@@ -362,13 +363,18 @@ function buildRouter(deps: AdminUiDeps, signer: SessionSigner): Router {
       throw new AdminPageError(400, `Kind must be one of ${CASE_KINDS.join(', ')}.`);
     }
     const tenant = optional(ctx.query.tenant);
+    const account = optional(ctx.query.account);
+    if (account && !ACCOUNT_ID_PATTERN.test(account)) {
+      throw new AdminPageError(400, 'Account must be a connected account id (acct_…).');
+    }
     const cases = await deps.cases.listCases({
       limit: 100,
       ...(status ? { status: status as (typeof CASE_STATUSES)[number] } : {}),
       ...(kind ? { kind: kind as (typeof CASE_KINDS)[number] } : {}),
       ...(tenant ? { tenantId: tenant } : {}),
+      ...(account ? { account } : {}),
     });
-    send(ctx, casesPage(session(ctx), { status, kind, tenant }, cases, takeFlash(ctx)));
+    send(ctx, casesPage(session(ctx), { status, kind, tenant, account }, cases, takeFlash(ctx)));
   });
 
   return router;

@@ -7,6 +7,8 @@ export interface CasesFilter {
   status?: string;
   kind?: string;
   tenant?: string;
+  /** Stripe Connect: one connected account's cases. */
+  account?: string;
 }
 
 /** Dispute and fraud cases, newest first. */
@@ -30,6 +32,7 @@ export function casesPage(session: AdminSession, filter: CasesFilter, cases: Cas
         <td>${formatTime(entry.openedAt)}</td>
         <td>${formatTime(entry.evidenceDueBy)}</td>
         <td>${entry.tenantId}</td>
+        <td class="id">${entry.account ?? '—'}</td>
       </tr>`,
   );
   const option = (name: string, current: string | undefined) =>
@@ -53,6 +56,7 @@ export function casesPage(session: AdminSession, filter: CasesFilter, cases: Cas
           </select></label
         >
         <label>Tenant <input name="tenant" value="${filter.tenant ?? ''}" placeholder="default" /></label>
+        <label>Account <input name="account" value="${filter.account ?? ''}" placeholder="acct_…" /></label>
         <button type="submit">Filter</button>
       </form>
       ${
@@ -71,6 +75,7 @@ export function casesPage(session: AdminSession, filter: CasesFilter, cases: Cas
                   <th>Opened</th>
                   <th>Evidence due</th>
                   <th>Tenant</th>
+                  <th>Account</th>
                 </tr>
               </thead>
               <tbody>

@@ -45,6 +45,12 @@ export function eventPage(session: AdminSession, detail: EventDetail, notice: No
             <dd class="mono">${event.objectId ?? '—'}</dd>
             <dt>Customer</dt>
             <dd class="mono">${event.customerId ?? '—'}</dd>
+            ${
+              event.account
+                ? html`<dt>Account</dt>
+                    <dd class="mono">${event.account}</dd>`
+                : ''
+            }
             <dt>Mode</dt>
             <dd>${event.livemode ? 'live' : 'test'}</dd>
             <dt>Received</dt>

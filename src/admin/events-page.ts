@@ -9,12 +9,22 @@ export interface EventsFilter {
   type?: string;
   object?: string;
   customer?: string;
+  account?: string;
   tenant?: string;
   since?: string;
   until?: string;
 }
 
-export const EVENT_FILTER_NAMES = ['status', 'type', 'object', 'customer', 'tenant', 'since', 'until'] as const;
+export const EVENT_FILTER_NAMES = [
+  'status',
+  'type',
+  'object',
+  'customer',
+  'account',
+  'tenant',
+  'since',
+  'until',
+] as const;
 
 const STATUSES = ['failed', 'processed', 'processing', 'received'];
 
@@ -39,8 +49,9 @@ export function eventsPage(
           </select></label
         >
         ${input('type', 'Type', 'charge.dispute.*')} ${input('object', 'Object id', 'dp_…, ch_…')}
-        ${input('customer', 'Customer', 'cus_…')} ${input('tenant', 'Tenant', 'all')}
-        ${input('since', 'Since', '2h, 7d or 2026-11-01')} ${input('until', 'Until', '')}
+        ${input('customer', 'Customer', 'cus_…')} ${input('account', 'Account', 'acct_…')}
+        ${input('tenant', 'Tenant', 'all')} ${input('since', 'Since', '2h, 7d or 2026-11-01')}
+        ${input('until', 'Until', '')}
         <button type="submit">Filter</button>
         <a class="button secondary" href="/admin/events">Clear</a>
       </form>

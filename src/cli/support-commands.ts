@@ -93,6 +93,7 @@ interface FilterOptions {
   type?: string;
   object?: string;
   customer?: string;
+  account?: string;
   tenant?: string;
   since?: string;
   until?: string;
@@ -100,7 +101,7 @@ interface FilterOptions {
 
 function filterOf(options: FilterOptions): Record<string, string> {
   const filter: Record<string, string> = {};
-  for (const key of ['tenant', 'status', 'type', 'object', 'customer', 'since', 'until'] as const) {
+  for (const key of ['tenant', 'status', 'type', 'object', 'customer', 'account', 'since', 'until'] as const) {
     if (options[key] !== undefined) filter[key] = options[key];
   }
   return filter;
@@ -112,6 +113,7 @@ function withFilterOptions(command: Command): Command {
     .option('--type <type>', 'event type, or a prefix with a wildcard: charge.dispute.*')
     .option('--object <id>', 'Stripe object id (data.object.id)')
     .option('--customer <cus_id>', 'Stripe customer id')
+    .option('--account <acct_id>', 'Stripe Connect: events of this connected account')
     .option('--tenant <id>', 'tenant id (default: every tenant; a bulk re-run: the default tenant)')
     .option('--since <when>', 'received at or after: 30m, 2h, 7d or an ISO date')
     .option('--until <when>', 'received before: 30m, 2h, 7d or an ISO date');
@@ -160,7 +162,9 @@ export function eventsCommand(): Command {
       }
       const { event, temporal } = detail;
       write(line(event));
-      write(`  object ${event.objectId ?? '-'}  customer ${event.customerId ?? '-'}  attempts ${event.attempts}\n`);
+      write(
+        `  object ${event.objectId ?? '-'}  customer ${event.customerId ?? '-'}${event.account ? `  account ${event.account}` : ''}  attempts ${event.attempts}\n`,
+      );
       write(
         `  workflow ${temporal.workflowId}  run ${temporal.runId ?? '-'}${temporal.uiUrl ? `\n  ${temporal.uiUrl}` : ''}\n`,
       );

@@ -4,6 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { CASE_KINDS, CASE_STATUSES, type CaseKind, type CaseStatus, type CaseStore } from '../stores/case-store';
 import type { PaymentSessionStore } from '../stores/payment-session-store';
 import { AppError } from '../errors';
+import { ACCOUNT_ID_PATTERN } from '../support/event-queries';
 
 export interface AdminApiDeps {
   cases: CaseStore;
@@ -14,7 +15,7 @@ export interface AdminApiDeps {
 
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 200;
-const CASE_FILTERS = ['tenant', 'status', 'kind', 'chargeId', 'limit'] as const;
+const CASE_FILTERS = ['tenant', 'status', 'kind', 'chargeId', 'account', 'limit'] as const;
 
 /**
  * Read-only API for support tooling: `GET /api/cases`, `GET /api/cases/:id`, `GET /api/sessions/:id`,
@@ -31,6 +32,7 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
       status: enumValue<CaseStatus>('status', ctx.query.status, CASE_STATUSES),
       kind: enumValue<CaseKind>('kind', ctx.query.kind, CASE_KINDS),
       chargeId: single(ctx.query.chargeId),
+      account: accountOf(ctx.query.account),
       limit: limitOf(ctx.query.limit),
     });
     ctx.body = { cases: found.map(view) };
@@ -49,6 +51,15 @@ export function createAdminApiRouter(deps: AdminApiDeps): Router {
   });
 
   return router;
+}
+
+/** A connected account id (`acct_…`), or a 400 saying so. */
+function accountOf(value: string | string[] | undefined): string | undefined {
+  const account = single(value);
+  if (account !== undefined && !ACCOUNT_ID_PATTERN.test(account)) {
+    throw new AppError(400, 'bad_request', 'account must be a connected account id (acct_…).');
+  }
+  return account;
 }
 
 export function requireAdminToken(adminToken: string | null): Middleware {

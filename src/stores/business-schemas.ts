@@ -125,6 +125,8 @@ export const caseSchema = new Schema(
     /** Dispute `reason` or early fraud warning `fraud_type`. */
     reason: { type: String, default: null },
     evidenceDueBy: { type: Date, default: null },
+    /** Stripe Connect: the connected account of the event that wrote it (event `account`), null for the platform's own. */
+    account: { type: String, default: null },
     livemode: { type: Boolean, required: true },
     openedAt: { type: Date, required: true },
     resolvedAt: { type: Date, default: null },
@@ -136,10 +138,11 @@ export const caseSchema = new Schema(
   { collection: 'cases', versionKey: false },
 );
 caseSchema.index({ tenantId: 1, caseId: 1 }, { unique: true });
-/** Support lookups: by case id without a tenant, and the admin API's lists (newest first). */
+/** Support lookups: by case id without a tenant, and the admin API's lists (newest first; by status, charge, account). */
 caseSchema.index({ caseId: 1 });
 caseSchema.index({ tenantId: 1, status: 1, openedAt: -1 });
 caseSchema.index({ tenantId: 1, chargeId: 1 });
+caseSchema.index({ tenantId: 1, account: 1, openedAt: -1 });
 
 /** A merchant's payment session, linked to the charge that paid it (or the attempt that failed). */
 export const paymentSessionSchema = new Schema(
@@ -157,6 +160,8 @@ export const paymentSessionSchema = new Schema(
     /** `last_payment_error.code` / `.decline_code` of a failed attempt. */
     failureCode: { type: String, default: null },
     declineCode: { type: String, default: null },
+    /** Stripe Connect: the connected account of the event that wrote it (event `account`), null for the platform's own. */
+    account: { type: String, default: null },
     livemode: { type: Boolean, required: true },
     lastEventType: { type: String, required: true },
     history: { type: [historyEntrySchema], default: [] },

@@ -60,6 +60,8 @@ export interface CaseListQuery {
   status?: CaseStatus;
   kind?: CaseKind;
   chargeId?: string;
+  /** Stripe Connect: cases of one connected account. */
+  account?: string;
   limit: number;
 }
 
@@ -80,7 +82,8 @@ export interface CaseStore {
   getCase(caseId: string, tenantId?: string): Promise<CaseDoc | null>;
   /**
    * Newest-opened first. A support query (admin API), never on the event path: served by the
-   * (tenantId, status, openedAt) and (tenantId, chargeId) indexes on MongoDB, a scan on FerretDB.
+   * (tenantId, status, openedAt), (tenantId, chargeId) and (tenantId, account, openedAt) indexes on
+   * MongoDB, a scan on FerretDB.
    */
   listCases(query: CaseListQuery): Promise<CaseDoc[]>;
 }
@@ -151,6 +154,7 @@ export function createCaseStore(connection: Connection): CaseStore {
       if (query.status) filter.status = query.status;
       if (query.kind) filter.kind = query.kind;
       if (query.chargeId) filter.chargeId = query.chargeId;
+      if (query.account) filter.account = query.account;
       return Case.find(filter).sort({ openedAt: -1 }).limit(query.limit).lean<CaseDoc[]>();
     },
   };

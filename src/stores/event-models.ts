@@ -91,6 +91,8 @@ stripeEventSchema.index({ tenantId: 1, status: 1, listKey: -1 }, { name: `list_s
 stripeEventSchema.index({ tenantId: 1, type: 1, listKey: -1 }, { name: `list_type${PUSHDOWN_INDEX_SUFFIX}` });
 stripeEventSchema.index({ tenantId: 1, objectId: 1, listKey: -1 }, { name: `list_object${PUSHDOWN_INDEX_SUFFIX}` });
 stripeEventSchema.index({ tenantId: 1, customerId: 1, listKey: -1 }, { name: `list_customer${PUSHDOWN_INDEX_SUFFIX}` });
+// Stripe Connect: a platform's events of one connected account (`account` is a string or null).
+stripeEventSchema.index({ tenantId: 1, account: 1, listKey: -1 }, { name: `list_account${PUSHDOWN_INDEX_SUFFIX}` });
 
 /** Separates the time from the event id in a list key. */
 export const LIST_KEY_SEPARATOR = '|';

@@ -30,6 +30,8 @@ export interface EventListFilter {
   type?: string;
   objectId?: string;
   customerId?: string;
+  /** Stripe Connect: the connected account (`account` of the event). */
+  account?: string;
   since?: Date;
   until?: Date;
   /** Only rows with a list key before this one (the cursor). */
@@ -243,8 +245,6 @@ export class EventStore {
     return this.models.StripeEvent.findOne({ _id: key }).lean();
   }
 
-  async markStatus(
-    tenantId: string,
   /**
    * Stores what a thin notification's activity fetched (EventStore keeps the notification itself as
    * `rawBody`): one `_id` update, written by the event's own workflow before it applies the event.
@@ -253,6 +253,8 @@ export class EventStore {
     await this.models.StripeEvent.updateOne({ _id: eventKey(tenantId, eventId) }, { $set: { fetchedBody } });
   }
 
+  async markStatus(
+    tenantId: string,
     eventId: string,
     status: EventStatus,
     fields: { outcome?: string | null; error?: string | null; reason?: string | null } = {},
@@ -291,6 +293,7 @@ export class EventStore {
     }
     if (filter.objectId) query.objectId = filter.objectId;
     if (filter.customerId) query.customerId = filter.customerId;
+    if (filter.account) query.account = filter.account;
     const range: Record<string, string> = {};
     // The list key starts with the ISO receive time: a time bound is a key bound.
     if (filter.since) range.$gte = filter.since.toISOString();

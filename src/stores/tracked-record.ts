@@ -10,6 +10,8 @@ export interface RecordEvent {
   /** `event.created`, Unix seconds. */
   created: number;
   livemode: boolean;
+  /** Stripe Connect: the connected account the event belongs to; null or absent for the platform's own. */
+  account?: string | null;
 }
 
 export interface TrackedRecordWrite {
@@ -49,7 +51,14 @@ export async function writeTrackedRecord(
     created: event.created,
     stripeStatus: input.stripeStatus,
   };
-  const doc = { tenantId, ...input.fields, livemode: event.livemode, lastEventType: event.type, updatedAt: new Date() };
+  const doc = {
+    tenantId,
+    ...input.fields,
+    account: event.account ?? null,
+    livemode: event.livemode,
+    lastEventType: event.type,
+    updatedAt: new Date(),
+  };
   return withLock(locks, `${input.kind}:${tenantId}:${input.id}`, async () => {
     const previous = await model
       .findOne(key)

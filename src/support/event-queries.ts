@@ -19,13 +19,23 @@ export const EVENT_LIST_PARAMETERS = [
   'type',
   'object',
   'customer',
+  'account',
   'since',
   'until',
   'limit',
   'cursor',
 ] as const;
 /** The filters alone (a bulk re-run takes these, without paging). */
-export const EVENT_FILTER_PARAMETERS = ['tenant', 'status', 'type', 'object', 'customer', 'since', 'until'] as const;
+export const EVENT_FILTER_PARAMETERS = [
+  'tenant',
+  'status',
+  'type',
+  'object',
+  'customer',
+  'account',
+  'since',
+  'until',
+] as const;
 
 export const DEFAULT_EVENT_PAGE = 50;
 export const MAX_EVENT_PAGE = 200;
@@ -34,6 +44,8 @@ export const MAX_EVENT_PAGE = 200;
 export const EVENT_ID_PATTERN = /^evt_[A-Za-z0-9_]{1,250}$/;
 const TENANT_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const STRIPE_ID_PATTERN = /^[A-Za-z0-9_]{1,255}$/;
+/** Stripe Connect account ids: `acct_` then letters and digits. */
+export const ACCOUNT_ID_PATTERN = /^acct_[A-Za-z0-9]{1,250}$/;
 /** `charge.dispute.created`, or a trailing wildcard segment: `charge.dispute.*`. */
 const TYPE_PATTERN = /^(?:[a-z0-9_]+\.)*(?:[a-z0-9_]+|\*)$/;
 
@@ -65,6 +77,8 @@ export interface EventFilter {
   type?: string;
   objectId?: string;
   customerId?: string;
+  /** Stripe Connect: events of this connected account (`account` of the event). */
+  accountId?: string;
   /** Received at or after. */
   since?: Date;
   /** Received before. */
@@ -84,6 +98,8 @@ export interface EventListItem {
   type: string;
   objectId: string | null;
   customerId: string | null;
+  /** Stripe Connect: the connected account, null for the platform's own events. */
+  account: string | null;
   livemode: boolean;
   status: EventStatus;
   outcome: string | null;
@@ -181,6 +197,9 @@ const filterSchema = z
         .regex(/^cus_[A-Za-z0-9]{1,250}$/, 'customer must be a cus_ id')
         .optional(),
     ),
+    account: optionalText.pipe(
+      z.string().regex(ACCOUNT_ID_PATTERN, 'account must be a connected account id (acct_…)').optional(),
+    ),
     since: optionalText,
     until: optionalText,
     limit: optionalText.pipe(
@@ -241,6 +260,7 @@ export function parseEventListQuery(
     type: value.type,
     objectId: value.object,
     customerId: value.customer,
+    accountId: value.account,
     since,
     until,
     limit: value.limit ?? DEFAULT_EVENT_PAGE,
@@ -298,6 +318,7 @@ export function toListItem(doc: ListedEvent): EventListItem {
     type: doc.type,
     objectId: doc.objectId ?? null,
     customerId: doc.customerId ?? null,
+    account: doc.account ?? null,
     livemode: doc.livemode,
     status: doc.status as EventStatus,
     outcome: doc.outcome ?? null,
@@ -320,6 +341,7 @@ export function storeFilterOf(query: EventFilter & { cursor?: string }, tenantId
     type: query.type,
     objectId: query.objectId,
     customerId: query.customerId,
+    account: query.accountId,
     since: query.since,
     until: query.until,
     before: query.cursor === undefined ? undefined : decodeCursor(query.cursor),

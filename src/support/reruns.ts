@@ -257,6 +257,7 @@ export function createRerunService(deps: RerunServiceDeps): RerunService {
     if (parsed.type) filter.type = parsed.type;
     if (parsed.objectId) filter.object = parsed.objectId;
     if (parsed.customerId) filter.customer = parsed.customerId;
+    if (parsed.accountId) filter.account = parsed.accountId;
     if (parsed.since) filter.since = parsed.since.toISOString();
     if (parsed.until) filter.until = parsed.until.toISOString();
     return { tenantId, filter };
