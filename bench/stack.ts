@@ -157,20 +157,32 @@ export interface HookflowProcesses {
   stop(): Promise<void>;
 }
 
+export interface HookflowProcessOptions {
+  /** Node flags before the script (e.g. a heap limit), per process. */
+  nodeArgs?: { receiver?: string[]; worker?: string[] };
+  /** hookflow settings beyond hookflowEnv's (e.g. WEBHOOK_INFLIGHT_BYTES). */
+  env?: Record<string, string>;
+}
+
 export async function startHookflow(
   stack: BenchStack,
   parts: { receiver: boolean; worker: boolean },
+  options: HookflowProcessOptions = {},
 ): Promise<HookflowProcesses> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
   const port = await freePort();
-  const env = hookflowEnv(stack, port);
+  const env = { ...hookflowEnv(stack, port), ...options.env };
   const logs = join(stack.dataDir, 'logs');
-  const worker = parts.worker
-    ? spawnChild('worker', process.execPath, [CLI, 'worker'], processEnv(env), join(logs, 'worker.log'))
-    : null;
-  const receiver = parts.receiver
-    ? spawnChild('receiver', process.execPath, [CLI, 'serve'], processEnv(env), join(logs, 'receiver.log'))
-    : null;
+  const spawnHookflow = (name: 'receiver' | 'worker', command: string) =>
+    spawnChild(
+      name,
+      process.execPath,
+      [...(options.nodeArgs?.[name] ?? []), CLI, command],
+      processEnv(env),
+      join(logs, `${name}.log`),
+    );
+  const worker = parts.worker ? spawnHookflow('worker', 'worker') : null;
+  const receiver = parts.receiver ? spawnHookflow('receiver', 'serve') : null;
   const stop = async () => {
     await Promise.all([receiver?.stop(), worker?.stop()]);
   };
