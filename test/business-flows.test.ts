@@ -300,7 +300,8 @@ describe('business handlers, end to end from a signed delivery', () => {
     assert.deepEqual(await cases.json(), {
       error: {
         code: 'unknown_query_parameter',
-        message: "Unknown query parameter 'customer': this route accepts tenant, status, kind, chargeId, limit.",
+        message:
+          "Unknown query parameter 'customer': this route accepts tenant, status, kind, chargeId, account, limit.",
       },
     });
     const session = await get('/api/sessions/ps_missing?tenant=default&status=open');
