@@ -44,7 +44,7 @@ export function createThinEventActivities(deps: ThinEventActivityDeps): ThinEven
         throw ApplicationFailure.nonRetryable(
           `no Stripe API key (${environment}) for tenant ${ref.tenantId}: a thin event's object is fetched from the Stripe API. ` +
             `Set STRIPE_API_KEY (the default tenant) or store a key with \`hookflow tenants rotate-secret ${ref.tenantId} --stripe-api-key-file -\`, ` +
-            `then re-run it: \`hookflow rerun ${ref.eventId} --reason "Stripe API key set"\``,
+            `then re-run it: \`hookflow rerun ${ref.eventId} --tenant ${ref.tenantId} --reason "Stripe API key set"\``,
           'StripeApiKeyMissing',
         );
       }
