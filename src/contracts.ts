@@ -164,9 +164,9 @@ export function catchUpWorkflowId(tenantId: string, runId: string): string {
 }
 
 /**
- * Stripe API requests run on a task queue per key mode, rate limited across every worker by
- * Temporal (`maxTaskQueueActivitiesPerSecond`): Stripe allows more reads per second live than in a
- * sandbox. One activity makes one request, so activities per second are requests per second.
+ * Stripe API requests run on a task queue per key mode, and every worker paces them to the mode's
+ * rate through shared slots in the database (src/stores/rate-slot-store.ts): Stripe allows more
+ * reads per second live than in a sandbox. One activity makes one request.
  */
 export function stripeApiTaskQueue(taskQueue: string, mode: 'live' | 'sandbox'): string {
   return `${taskQueue}-stripe-${mode}`;

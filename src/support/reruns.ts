@@ -112,7 +112,7 @@ export interface BulkRerunPlan {
 }
 
 export interface BulkRerunInput {
-  /** Query-string form: tenant, status (failed only), type, object, customer, since, until. */
+  /** Query-string form: tenant, status (failed only), type, object, customer, account, since, until. */
   filter: Record<string, unknown>;
   reason: string;
   by: string;
