@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import Stripe from 'stripe';
 import type { EventStore } from '../src/stores/event-store';
 import type { ThinNotificationLike } from '../src/stripe/event-summary';
 import type { StripeClientResolver } from '../src/stripe/stripe-clients';
@@ -20,6 +21,12 @@ export interface ThinEventActivityDeps {
  * without verification here. Both requests go through the tenant's own client (STRIPE_API_BASE,
  * `Stripe-Context` for a connected account), and errors through the one failure mapper: a 5xx or
  * timeout is retried by the activity's retry policy, another 4xx fails the event with Stripe's message.
+ *
+ * A related object the API no longer has (404 `resource_missing`) is expected for a deletion:
+ * Stripe removes most deleted objects (a customer still answers, as `{id, object, deleted: true}`).
+ * A `*.deleted` event is then applied with that stub, as the API would have answered, so the state
+ * row is marked deleted under the event's watermark like the snapshot twin's. Any other event whose
+ * object is missing has nothing to apply: it fails at once (`StripeObjectMissing`), not retried.
  */
 export function createThinEventActivities(deps: ThinEventActivityDeps): ThinEventActivities {
   return {
@@ -53,9 +60,28 @@ export function createThinEventActivities(deps: ThinEventActivityDeps): ThinEven
         stored.rawBody,
       ) as unknown as FetchableNotification;
       const event = await request(`fetching thin event ${ref.eventId}`, () => notification.fetchEvent());
-      const object = await request(`fetching ${parsed.related_object.url} of thin event ${ref.eventId}`, () =>
-        notification.fetchRelatedObject(),
-      );
+      const related = parsed.related_object;
+      const object = await request(`fetching ${related.url} of thin event ${ref.eventId}`, async () => {
+        try {
+          return await notification.fetchRelatedObject();
+        } catch (error) {
+          if (!isResourceMissing(error)) throw error;
+          if (snapshotType.endsWith('.deleted')) {
+            activityLog('thin event: deleted object is gone from the API, applied as deleted', {
+              eventId: ref.eventId,
+              objectId: related.id,
+            });
+            return { id: related.id, object: related.type, deleted: true };
+          }
+          throw ApplicationFailure.nonRetryable(
+            `${related.type} ${related.id} is not in the Stripe API (404 resource_missing at ${related.url}); ` +
+              `thin event ${ref.eventId} (${parsed.type}) has no object to apply. It was deleted since, or the ` +
+              `tenant's ${environment} key belongs to another account; re-run with \`hookflow rerun ${ref.eventId} ` +
+              `--tenant ${ref.tenantId}\` once the object can be read`,
+            'StripeObjectMissing',
+          );
+        }
+      });
       if (object === null || typeof object !== 'object') {
         throw ApplicationFailure.nonRetryable(
           `the Stripe API returned no object at ${parsed.related_object.url} for thin event ${ref.eventId}`,
@@ -81,6 +107,15 @@ async function request<T>(action: string, call: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw toApplicationFailure(error, { service: 'Stripe', action });
   }
+}
+
+/** Stripe's answer for an id it does not have (or no longer has): 404 with code `resource_missing`. */
+function isResourceMissing(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.statusCode === 404 &&
+    error.code === 'resource_missing'
+  );
 }
 
 /** The SDK adds `lastResponse` (headers, request id) to every result: not part of the object. */

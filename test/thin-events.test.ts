@@ -254,6 +254,92 @@ describe('thin event notifications', function () {
     );
   });
 
+  it('applies v1.product.deleted as a deletion when the API answers 404 for the product, like the snapshot twin', async () => {
+    const product = stripeObject('product', { id: uniqueId('prod'), name: 'soon gone' });
+    const twin = { ...product, id: uniqueId('prod') };
+    const deletedAt = Math.floor(Date.now() / 1000) - 60;
+    // Both products exist in the state table first, from an earlier snapshot event.
+    for (const existing of [product, twin]) {
+      const created = stripeEvent('product.created', existing, { created: deletedAt - 30 });
+      assert.equal((await deliverEvent(hookflow.webhookUrl, created, SECRET_A)).status, 200);
+      assert.equal((await waitForEventStatus(hookflow, created.id)).outcome, 'applied');
+    }
+    const pair = thinEventFor(stripeEvent('product.deleted', product, { created: deletedAt }));
+    fake.addThinEvent(pair.event, null); // Stripe no longer has the product: 404 resource_missing.
+    const snapshot = stripeEvent('product.deleted', twin, { created: deletedAt });
+    assert.equal((await deliverThin(hookflow.webhookUrl, pair)).status, 200);
+    assert.equal((await deliverEvent(hookflow.webhookUrl, snapshot, SECRET_A)).status, 200);
+    const thin = await waitForEventStatus(hookflow, pair.notification.id);
+    assert.equal(thin.status, 'processed', String(thin.error));
+    assert.equal(thin.outcome, 'applied');
+    assert.equal((await waitForEventStatus(hookflow, snapshot.id)).outcome, 'applied');
+    const answered = fake.requests.filter((request) => request.path === `/v1/products/${product.id}`);
+    assert.deepEqual(
+      answered.map((request) => request.status),
+      [404],
+    );
+
+    const rowOf = async (objectId: string) => {
+      const row = await stateOf(objectId);
+      assert.ok(row, `a state row for ${objectId}`);
+      return row;
+    };
+    const comparable = (row: Awaited<ReturnType<typeof rowOf>>) => ({
+      resource: row.resource,
+      objectType: row.objectType,
+      deleted: row.deleted,
+      lastEventType: row.lastEventType,
+      changeType: row.changeType,
+      livemode: row.livemode,
+      source: row.source,
+      account: row.account,
+      watermarkCreated: row.watermarkCreated,
+    });
+    const thinRow = await rowOf(product.id);
+    assert.deepEqual(comparable(thinRow), comparable(await rowOf(twin.id)));
+    assert.deepEqual(comparable(thinRow), {
+      resource: 'product',
+      objectType: 'product',
+      deleted: true,
+      lastEventType: 'product.deleted',
+      changeType: 'deleted',
+      livemode: false,
+      source: 'webhook',
+      account: null,
+      watermarkCreated: deletedAt,
+    });
+    assert.equal(thinRow.watermarkEventId, pair.notification.id);
+    // What the API says of a deleted object, in Stripe's shape for one.
+    assert.deepEqual(JSON.parse(thinRow.state), { id: product.id, object: 'product', deleted: true });
+
+    // The deletion's `created` is the watermark: an older change arriving late does not revive it.
+    const late = stripeEvent('product.updated', { ...product, name: 'late' }, { created: deletedAt - 10 });
+    assert.equal((await deliverEvent(hookflow.webhookUrl, late, SECRET_A)).status, 200);
+    assert.equal((await waitForEventStatus(hookflow, late.id)).outcome, 'stale');
+    assert.equal((await rowOf(product.id)).deleted, true);
+  });
+
+  it('fails a thin non-deletion whose object the API answers 404 at once, with the reason, without retrying', async () => {
+    const customer = stripeObject('customer', { id: uniqueId('cus') });
+    const pair = thinEventFor(stripeEvent('customer.updated', customer));
+    fake.addThinEvent(pair.event, null);
+    assert.equal((await deliverThin(hookflow.webhookUrl, pair)).status, 200);
+    const failed = await waitForEventStatus(hookflow, pair.notification.id);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.outcome, 'failed');
+    assert.match(
+      String(failed.error),
+      new RegExp(
+        `^StripeObjectMissing: customer ${customer.id} is not in the Stripe API \\(404 resource_missing at /v1/customers/${customer.id}\\); ` +
+          `thin event ${pair.notification.id} \\(v1\\.customer\\.updated\\) has no object to apply\\.`,
+      ),
+    );
+    assert.match(String(failed.error), new RegExp(`hookflow rerun ${pair.notification.id} --tenant default`));
+    // One request: the failure is recorded after the activity's last attempt, and there was one.
+    assert.equal(fake.count(new RegExp(`^/v1/customers/${customer.id}$`)), 1);
+    assert.equal(await stateOf(customer.id), null);
+  });
+
   it('stores a v2.core event without a v1 object as no_object, without calling the API', async () => {
     const id = `evt_test_${randomBytes(12).toString('hex')}`;
     const notification = {

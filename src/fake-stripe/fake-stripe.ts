@@ -6,10 +6,11 @@ import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../stripe/snapshot-re
 
 /**
  * A small local fake of the Stripe REST API: list and retrieve for the 14 snapshottable resources,
- * `GET /v1/events`, `GET /v2/core/events` and the related objects of thin events. It serves what it is given (or Stripe's example objects
- * with fresh ids), in Stripe's order (newest first) with Stripe's cursor paging, and can inject
- * latency, 429s and 5xx. `hookflow fake-stripe` runs it for offline use; the tests use it to drive
- * the real SDK. stripe-mock cannot do this: its lists ignore `starting_after` (stack-notes.md).
+ * `GET /v1/events`, `GET /v2/core/events` and the related objects of thin events. It serves what it
+ * is given (or Stripe's example objects with fresh ids), in Stripe's order (newest first) with
+ * Stripe's cursor paging, answers an unknown id 404 `resource_missing` as Stripe does, and can
+ * inject latency, 429s and 5xx. `hookflow fake-stripe` runs it for offline use; the tests use it to
+ * drive the real SDK. stripe-mock cannot do this: its lists ignore `starting_after` (stack-notes.md).
  */
 export interface FakeStripeOptions {
   /** Added to every request. */
@@ -44,13 +45,22 @@ interface StoredObject {
   account: string | null;
 }
 
+/** A thin event's related object; null: it is gone (deleted), and the API answers 404 `resource_missing`. */
+interface RelatedObject {
+  object: StripeObject | null;
+  account: string | null;
+  /** `related_object.type` and `.id`, for the 404's message. */
+  type: string;
+  id: string;
+}
+
 export class FakeStripe {
   readonly requests: RecordedRequest[] = [];
   private readonly objects = new Map<string, StoredObject[]>();
   private readonly events: Array<StoredObject & { delivered: boolean }> = [];
   private readonly v2Events: Array<Record<string, unknown> & { id: string }> = [];
   /** Objects of thin events by API path (`related_object.url`), e.g. `/v1/disputes/dp_…`. */
-  private readonly related = new Map<string, StoredObject>();
+  private readonly related = new Map<string, RelatedObject>();
   private readonly faults: Array<Fault & { seen: number; done: boolean }> = [];
   private server: Server | undefined;
   private apiRequests = 0;
@@ -96,15 +106,19 @@ export class FakeStripe {
   /**
    * A thin event as the API serves it: the v2 event at `GET /v2/core/events/:id` and its related
    * object at `related_object.url` — for a connected account's event (`context`) only to requests
-   * in that context, as Stripe scopes objects to their account.
+   * in that context, as Stripe scopes objects to their account. A null object is one Stripe no
+   * longer has (a deleted product, price…): its url answers 404 `resource_missing`.
    */
   addThinEvent(event: Record<string, unknown> & { id: string }, relatedObject: StripeObject | null): void {
     this.addV2Event(event);
-    const url = (event.related_object as { url?: unknown } | null | undefined)?.url;
-    if (relatedObject && typeof url === 'string') {
+    const related = event.related_object as { url?: unknown; type?: unknown; id?: unknown } | null | undefined;
+    const url = related?.url;
+    if (typeof url === 'string') {
       this.related.set(url, {
         object: relatedObject,
         account: typeof event.context === 'string' ? event.context : null,
+        type: String(related?.type ?? 'object'),
+        id: String(related?.id ?? url.split('/').at(-1)),
       });
     }
   }
@@ -158,7 +172,10 @@ export class FakeStripe {
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_${randomId()}`, ...headers });
       res.end(JSON.stringify(body));
     };
-    const error = (status: number, type: string, message: string) => answer(status, { error: { type, message } });
+    const error = (status: number, type: string, message: string, code?: string) =>
+      answer(status, { error: { type, message, ...(code ? { code } : {}) } });
+    const missing = (what: string, id: string) =>
+      error(404, 'invalid_request_error', `No such ${what}: '${id}'`, 'resource_missing');
 
     if (req.method === 'POST' && url.pathname === REGISTER_THIN_EVENT_PATH) return this.register(req, answer, error);
     this.apiRequests++;
@@ -192,12 +209,15 @@ export class FakeStripe {
     if (v2) {
       if (v2[1]) {
         const event = this.v2Events.find((candidate) => candidate.id === v2[1]);
-        return event ? answer(200, event) : error(404, 'invalid_request_error', `No such event: '${v2[1]}'`);
+        return event ? answer(200, event) : missing('event', v2[1]);
       }
       return answer(200, { data: this.v2Events, next_page_url: null, previous_page_url: null });
     }
     const relatedObject = this.related.get(url.pathname);
-    if (relatedObject && relatedObject.account === record.account) return answer(200, relatedObject.object);
+    if (relatedObject && relatedObject.account === record.account) {
+      if (relatedObject.object) return answer(200, relatedObject.object);
+      return missing(relatedObject.type, relatedObject.id);
+    }
     const v1 = /^\/v1\/([a-z_]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!v1) return error(404, 'invalid_request_error', `Unrecognized request URL (GET: ${url.pathname}).`);
     const [, collection, id] = v1;
@@ -228,7 +248,7 @@ export class FakeStripe {
     }
     if (id) {
       const found = list.find((entry) => entry.object.id === id);
-      return found ? answer(200, found.object) : error(404, 'invalid_request_error', `No such ${collection}: '${id}'`);
+      return found ? answer(200, found.object) : missing(collection!, id);
     }
     return this.page(url, list, answer, error);
   }
