@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import Stripe from 'stripe';
 import type { EventStore } from '../src/stores/event-store';
 import type { ThinNotificationLike } from '../src/stripe/event-summary';
+import { deletedStub, isResourceMissing } from '../src/stripe/stripe-api';
 import type { StripeClientResolver } from '../src/stripe/stripe-clients';
 import { isThinNotification, materializeThinEvent, snapshotTypeOf } from '../src/stripe/thin-events';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
@@ -71,7 +71,7 @@ export function createThinEventActivities(deps: ThinEventActivityDeps): ThinEven
               eventId: ref.eventId,
               objectId: related.id,
             });
-            return { id: related.id, object: related.type, deleted: true };
+            return deletedStub(related.id, related.type);
           }
           throw ApplicationFailure.nonRetryable(
             `${related.type} ${related.id} is not in the Stripe API (404 resource_missing at ${related.url}); ` +
@@ -107,15 +107,6 @@ async function request<T>(action: string, call: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw toApplicationFailure(error, { service: 'Stripe', action });
   }
-}
-
-/** Stripe's answer for an id it does not have (or no longer has): 404 with code `resource_missing`. */
-function isResourceMissing(error: unknown): boolean {
-  return (
-    error instanceof Stripe.errors.StripeInvalidRequestError &&
-    error.statusCode === 404 &&
-    error.code === 'resource_missing'
-  );
 }
 
 /** The SDK adds `lastResponse` (headers, request id) to every result: not part of the object. */

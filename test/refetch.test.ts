@@ -49,6 +49,26 @@ describe('same-second ties and REFETCH_RESOURCES', function () {
     assert.equal(fake.count(new RegExp(`^/v1/customers/${id}$`)), 1);
   });
 
+  it('marks the object deleted when a same-second deletion leaves nothing for the API to return', async () => {
+    // The fake has no such price: 404 resource_missing, as Stripe answers for most deleted objects.
+    const id = uniqueId('price');
+    const created = Math.floor(Date.now() / 1000) - 5;
+    const updated = stripeEvent('price.updated', stripeObject('price', { id, nickname: 'before' }), { created });
+    const deleted = stripeEvent('price.deleted', stripeObject('price', { id, nickname: 'before' }), { created });
+    for (const event of [updated, deleted]) {
+      assert.equal((await deliverEvent(withKey.webhookUrl, event, SECRET_A)).status, 200);
+      assert.equal((await waitForEventStatus(withKey, event.id)).status, 'processed');
+    }
+    const outcome = (await withKey.db.models.StripeEvent.findOne({ eventId: deleted.id }).lean())?.outcome;
+    const state = (await withKey.db.models.ObjectState.findOne({ objectId: id }).lean())!;
+    assert.equal(outcome, 'refetched');
+    assert.equal(state.deleted, true);
+    assert.equal(state.source, 'refetch');
+    assert.equal(state.sameSecondTie, false);
+    assert.deepEqual(JSON.parse(state.state), { id, object: 'price', deleted: true });
+    assert.equal(fake.count(new RegExp(`^/v1/prices/${id}$`)), 1);
+  });
+
   it('flags the tie without a key', async () => {
     const { state, name, outcome } = await sameSecondPair(withoutKey, uniqueId('cus'));
     assert.equal(outcome, 'tie');

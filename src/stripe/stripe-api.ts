@@ -39,3 +39,17 @@ export function createStripeClient(apiKey: string, api: Pick<StripeApiConfig, 'b
     appInfo: { name: 'hookflow' },
   });
 }
+
+/** Stripe's answer for an id it does not have (or no longer has: most deleted objects): 404 `resource_missing`. */
+export function isResourceMissing(error: unknown): boolean {
+  return (
+    error instanceof Stripe.errors.StripeInvalidRequestError &&
+    error.statusCode === 404 &&
+    error.code === 'resource_missing'
+  );
+}
+
+/** What the API's answer amounts to for an object it no longer has: the deleted stub Stripe returns for customers. */
+export function deletedStub(id: string, objectType: string): Record<string, unknown> {
+  return { id, object: objectType, deleted: true };
+}
