@@ -171,7 +171,8 @@ const envSchema = z.object({
   STRIPE_API_TIMEOUT_SECONDS: z.coerce.number().positive().max(300).default(30),
   /**
    * Stripe API requests per second all workers together make for live-mode keys, and for sandbox
-   * (test-mode) keys: Temporal task-queue rate limits. Stripe allows 100 reads/s live and 25 in a
+   * (test-mode) keys, paced by fleet-wide rate slots in the database (src/stores/rate-slot-store.ts;
+   * thin-event fetches and tie re-fetches are not paced). Stripe allows 100 reads/s live and 25 in a
    * sandbox (https://docs.stripe.com/rate-limits); the defaults leave room for the merchant's own calls.
    */
   STRIPE_API_LIVE_REQUESTS_PER_SECOND: z.coerce.number().positive().max(100).default(50),

@@ -60,6 +60,14 @@ describe('deliveries refused before acknowledgement', () => {
     await assertRefused(JSON.stringify(charge), 'customer_id_invalid', charge.id);
   });
 
+  it('returns 400 account_invalid for a connected account id with control characters or over the limit', async () => {
+    const customer = () => stripeObject('customer', { id: uniqueId('cus') });
+    const newline = { ...stripeEvent('customer.updated', customer()), account: 'acct_1\nforged' };
+    await assertRefused(JSON.stringify(newline), 'account_invalid', newline.id);
+    const long = { ...stripeEvent('customer.updated', customer()), account: `acct_${'z'.repeat(2_100)}` };
+    await assertRefused(JSON.stringify(long), 'account_invalid', long.id);
+  });
+
   it('returns 400 invalid_unicode for a lone surrogate anywhere in the event', async () => {
     const event = stripeEvent(
       'customer.created',

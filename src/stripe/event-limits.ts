@@ -24,7 +24,7 @@ export const EVENT_LIMITS = {
   /** Event type: dotted lowercase words. */
   typePattern: /^[a-z0-9_]+(\.[a-z0-9_]+)*$/,
   typeMaxLength: 255,
-  /** `data.object.id` and the customer id (search attributes and state-table keys). */
+  /** `data.object.id`, the customer id and the account (search attributes and state-table keys). */
   objectIdMaxLength: 255,
   workflowIdMaxBytes: 1_000,
   searchAttributeMaxBytes: 2_048,
@@ -93,6 +93,8 @@ export function checkEventLimits(tenantId: string, summary: EventSummary): void 
   }
   checkId(summary.objectId, 'object_id_invalid', 'data.object.id');
   checkId(summary.customerId, 'customer_id_invalid', 'The customer id');
+  // Stripe Connect: kept on every record and a search attribute (StripeAccountId), like the ids above.
+  checkId(summary.account ?? null, 'account_invalid', 'The connected account id (`account`; thin events: `context`)');
   if (!Number.isSafeInteger(summary.created) || summary.created < 0) {
     throw new AppError(400, 'event_created_invalid', 'The event `created` must be a Unix timestamp in seconds.');
   }
