@@ -12,19 +12,6 @@ import type { RerunRecord } from '../stores/rerun-store';
  * answered by EventStore.listEvents, whose queries are served by indexes (see event-models.ts).
  */
 
-/** Query parameters of `GET /api/events` (and the CLI's options, by the same names). */
-export const EVENT_LIST_PARAMETERS = [
-  'tenant',
-  'status',
-  'type',
-  'object',
-  'customer',
-  'account',
-  'since',
-  'until',
-  'limit',
-  'cursor',
-] as const;
 /** The filters alone (a bulk re-run takes these, without paging). */
 export const EVENT_FILTER_PARAMETERS = [
   'tenant',
@@ -36,6 +23,8 @@ export const EVENT_FILTER_PARAMETERS = [
   'since',
   'until',
 ] as const;
+/** Query parameters of `GET /api/events` (and the CLI's options, by the same names). */
+export const EVENT_LIST_PARAMETERS = [...EVENT_FILTER_PARAMETERS, 'limit', 'cursor'] as const;
 
 export const DEFAULT_EVENT_PAGE = 50;
 export const MAX_EVENT_PAGE = 200;
