@@ -5,6 +5,7 @@ import type { Stores } from '../src/stores';
 import { summarizeEvent, type EventSummary, type ThinNotificationLike } from '../src/stripe/event-summary';
 import { isThinNotification } from '../src/stripe/thin-events';
 import type { ObjectRefetcher } from '../src/stripe/object-refetch';
+import { truncatedChildList, type ChildListCompleter } from '../src/stripe/child-lists';
 import type { StateOutcome } from '../src/contracts';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
 import { activityLog } from './stored-event';
@@ -23,6 +24,12 @@ export interface EventActivityDeps {
    * are always re-fetched instead of trusting the payload. Absent: ties are flagged, as before.
    */
   refetch?: { fetch: ObjectRefetcher; resources: string[] };
+  /**
+   * Reads a nested list Stripe sent cut short (`invoice.lines` past 10, …) in full from the API, so
+   * the state write sees every child. Absent, or no key for the tenant: the truncated list is written
+   * as incomplete (its children upserted, none removed; `childrenComplete: false`).
+   */
+  childLists?: ChildListCompleter;
 }
 
 /** Activities over injected dependencies: tests pass a real database, nothing is module-global. */
@@ -107,8 +114,26 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
         });
       }
     };
-    const write = (object: Record<string, unknown>, source: 'webhook' | 'refetch') =>
-      objectState.apply({ tenantId, summary, object, previousAttributes: event.data.previous_attributes, source });
+    // Only an object with a truncated list costs anything here (one or more Stripe requests).
+    const completeChildren = async (object: Record<string, unknown>) => {
+      if (!deps.childLists || !truncatedChildList(summary.objectType, object)) return object;
+      try {
+        return await deps.childLists(tenantId, summary.objectType, object, account);
+      } catch (error) {
+        throw toApplicationFailure(error, {
+          service: 'Stripe',
+          action: `listing the ${truncatedChildList(summary.objectType, object)} of ${summary.objectType} ${objectId}`,
+        });
+      }
+    };
+    const write = async (object: Record<string, unknown>, source: 'webhook' | 'refetch') =>
+      objectState.apply({
+        tenantId,
+        summary,
+        object: await completeChildren(object),
+        previousAttributes: event.data.previous_attributes,
+        source,
+      });
     const always = deps.refetch?.resources.includes(summary.resource) ? await refetch() : null;
     let written = await write(always ?? event.data.object, always ? 'refetch' : 'webhook');
     let outcome: StateOutcome = written.outcome;

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { eventWorkflowId } from '../src/contracts';
 import type { Stores } from '../src/stores';
 import type { ObjectSource } from '../src/stores/object-state-store';
+import { completeChildList, truncatedChildList } from '../src/stripe/child-lists';
 import { summarizeEvent, type EventSummary } from '../src/stripe/event-summary';
 import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../src/stripe/snapshot-resources';
 import type { StripeClientResolver, TenantStripeClient } from '../src/stripe/stripe-clients';
@@ -38,8 +39,9 @@ const PAGE_SIZE = 100;
 const WRITE_CONCURRENCY = 8;
 
 /**
- * Activities that call the Stripe API (backfill pages, catch-up pages). Each makes exactly one
- * Stripe request, so the task queue's rate limit is a request rate (contracts: stripeApiTaskQueue).
+ * Activities that call the Stripe API (backfill pages, catch-up pages). Each makes one Stripe list
+ * request, plus one per page of a nested list Stripe cut short on an object of a backfill page
+ * (`invoice.lines` past 10, …); every request waits for its own rate slot.
  * Errors go through the one failure mapper: a 429 is a retryable `StripeRateLimited` (stripe-node
  * does not retry it), a timeout or 5xx a retryable `StripeUnavailable`, another 4xx non-retryable.
  */
@@ -97,12 +99,28 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
         listPage(client, resource, input),
       );
       heartbeat({ cursor: input.cursor, stage: 'writing', objects: page.data.length });
+      // A nested list cut short is read in full before the write, paced like the page itself.
+      const withChildren = async (object: Record<string, unknown> & { id: string }) => {
+        const objectType = typeof object.object === 'string' ? object.object : resource;
+        const list = truncatedChildList(objectType, object);
+        if (!list) return object;
+        heartbeat({ cursor: input.cursor, stage: `listing the ${list} of ${object.id}` });
+        const full = await request(`listing the ${list} of ${objectType} ${object.id}`, () =>
+          completeChildList(objectType, object, {
+            client,
+            account: input.account ?? null,
+            beforeRequest: () => pace(mode, input.cursor),
+          }),
+        );
+        return full as Record<string, unknown> & { id: string };
+      };
       let applied = 0;
       let stale = 0;
       for (let start = 0; start < page.data.length; start += WRITE_CONCURRENCY) {
         const outcomes = await Promise.all(
-          page.data.slice(start, start + WRITE_CONCURRENCY).map((object) =>
-            deps.stores.objectState.apply({
+          page.data.slice(start, start + WRITE_CONCURRENCY).map(async (listed) => {
+            const object = await withChildren(listed);
+            return deps.stores.objectState.apply({
               tenantId: input.tenantId,
               summary: {
                 ...snapshotSummary(resource, object, input.runId, snapshotAt),
@@ -111,8 +129,8 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
               object,
               previousAttributes: undefined,
               source: 'snapshot' satisfies ObjectSource,
-            }),
-          ),
+            });
+          }),
         );
         stale += outcomes.filter(({ outcome }) => outcome === 'stale').length;
         applied += outcomes.filter(({ outcome }) => outcome !== 'stale').length;

@@ -6,7 +6,8 @@ import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../stripe/snapshot-re
 
 /**
  * A small local fake of the Stripe REST API: list and retrieve for the 14 snapshottable resources,
- * `GET /v1/events`, `GET /v2/core/events` and the related objects of thin events. It serves what it
+ * `GET /v1/events`, `GET /v2/core/events`, the related objects of thin events and the child lists of
+ * invoices, subscriptions and charges (`addChildren`). It serves what it
  * is given (or Stripe's example objects with fresh ids), in Stripe's order (newest first) with
  * Stripe's cursor paging, answers an unknown id 404 `resource_missing` as Stripe does, and can
  * inject latency, 429s and 5xx. `hookflow fake-stripe` runs it for offline use; the tests use it to
@@ -61,6 +62,8 @@ export class FakeStripe {
   private readonly v2Events: Array<Record<string, unknown> & { id: string }> = [];
   /** Objects of thin events by API path (`related_object.url`), e.g. `/v1/disputes/dp_…`. */
   private readonly related = new Map<string, RelatedObject>();
+  /** Child lists by `<parent type>:<parent id>`, in the order given (addChildren). */
+  private readonly children = new Map<string, StoredObject[]>();
   private readonly faults: Array<Fault & { seen: number; done: boolean }> = [];
   private server: Server | undefined;
   private apiRequests = 0;
@@ -121,6 +124,23 @@ export class FakeStripe {
         id: String(related?.id ?? url.split('/').at(-1)),
       });
     }
+  }
+
+  /**
+   * The full child list of a parent, served with cursor paging in the order given:
+   * `GET /v1/invoices/:id/lines`, `GET /v1/subscription_items?subscription=:id`,
+   * `GET /v1/refunds?charge=:id`. A parent without one answers 404 `resource_missing`.
+   */
+  addChildren(
+    parentType: keyof typeof CHILD_LISTS,
+    parentId: string,
+    items: StripeObject[],
+    account: string | null = null,
+  ): void {
+    this.children.set(
+      `${parentType}:${parentId}`,
+      items.map((object) => ({ object, account })),
+    );
   }
 
   inject(fault: Fault): void {
@@ -218,6 +238,17 @@ export class FakeStripe {
       if (relatedObject.object) return answer(200, relatedObject.object);
       return missing(relatedObject.type, relatedObject.id);
     }
+    const parent = childListParent(url);
+    if (parent) {
+      const children = this.children.get(`${parent.type}:${parent.id}`);
+      if (!children) return missing(parent.type, parent.id);
+      return this.page(
+        url,
+        children.filter((entry) => entry.account === record.account),
+        answer,
+        error,
+      );
+    }
     const v1 = /^\/v1\/([a-z_]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!v1) return error(404, 'invalid_request_error', `Unrecognized request URL (GET: ${url.pathname}).`);
     const [, collection, id] = v1;
@@ -311,6 +342,26 @@ export class FakeStripe {
     const data = list.slice(0, limit).map((entry) => entry.object);
     answer(200, { object: 'list', url: url.pathname, has_more: list.length > limit, data });
   }
+}
+
+/** Child list endpoints: the parent's id is in the path or in this query parameter. */
+const CHILD_LISTS = {
+  invoice: { path: /^\/v1\/invoices\/([^/]+)\/lines$/, parentParam: null },
+  subscription: { path: /^\/v1\/subscription_items$/, parentParam: 'subscription' },
+  charge: { path: /^\/v1\/refunds$/, parentParam: 'charge' },
+} as const;
+
+/** The parent whose child list a request asks for, or null (`/v1/refunds` without `charge` is the refund list). */
+function childListParent(url: URL): { type: keyof typeof CHILD_LISTS; id: string } | null {
+  for (const [type, spec] of Object.entries(CHILD_LISTS) as Array<
+    [keyof typeof CHILD_LISTS, (typeof CHILD_LISTS)[keyof typeof CHILD_LISTS]]
+  >) {
+    const match = spec.path.exec(url.pathname);
+    if (!match) continue;
+    const id = spec.parentParam ? url.searchParams.get(spec.parentParam) : match[1];
+    if (id) return { type, id };
+  }
+  return null;
 }
 
 /** Where `hookflow trigger --thin` registers a thin event with a running fake (FakeStripe.register). */

@@ -11,6 +11,7 @@ import { buildOutboundDeps } from '../outbound/outbound-deps';
 import { createOutboundMetrics } from '../outbound/outbound-metrics';
 import { clerkActivitiesPerSecond, createGlobalClerkResolver, createTenantClerkResolver } from '../clerk/clerk-clients';
 import { storeOptionsFromConfig } from '../stores';
+import { createChildListCompleter } from '../stripe/child-lists';
 import { createObjectRefetcher } from '../stripe/object-refetch';
 import { createStripeClientResolver } from '../stripe/stripe-clients';
 import { ensureCatchUpSchedule } from '../temporal/catch-up-schedule';
@@ -65,6 +66,7 @@ export async function startWorker(
         sessionMetadataKey: config.sessions.metadataKey,
       },
       refetch: { fetch: createObjectRefetcher(stripeClients), resources: config.stripeApi.refetchResources },
+      childLists: createChildListCompleter(stripeClients),
       stripe: {
         clients: stripeClients,
         stores: db.stores,

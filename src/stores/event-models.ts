@@ -228,6 +228,13 @@ export const objectStateSchema = new Schema(
     /** Ids of the fan-out children (object_children) the current state lists. */
     childIds: { type: [String], default: [] },
     /**
+     * Whether the fan-out children are exactly the object's nested list. False when Stripe sent the
+     * list cut short (`has_more: true`) and it could not be read in full (no API key, parent gone):
+     * the children shown were upserted and earlier ones kept, none removed. Null for objects
+     * without a fan-out list.
+     */
+    childrenComplete: { type: Boolean, default: null },
+    /**
      * Two different events with the same `created` second: Stripe's ordering is unknown, the
      * later arrival was applied and this flag makes the tie visible instead of silent.
      */

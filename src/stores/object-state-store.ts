@@ -69,12 +69,16 @@ export class ObjectStateStore {
     const mark: Watermark = { created: summary.created, eventId: summary.eventId };
     const listName = summary.objectType ? FAN_OUT_LISTS[summary.objectType] : undefined;
     const children = listName ? listItems(object[listName]) : null;
+    // A list Stripe cut short (`has_more: true`) that the caller could not read in full: it says
+    // nothing about the children it does not show, so they are kept rather than removed.
+    const complete = children === null || !hasMore(object[listName!]);
     const childIds = children?.map((item) => item.id) ?? [];
     const rowKey = { _id: objectStateKey(key.tenantId, key.resource, key.objectId) };
     const previous = await readWatermark<{ childIds?: string[] }>(this.models.ObjectState, rowKey, ['childIds']);
     const previousChildIds = previous?.childIds ?? [];
     // Until the children are replaced, the row lists old and new ids together: if the worker dies in
     // between, the retry still knows every child that may need removing. The last step settles it.
+    // An incomplete list stays at the union: every child stored for the parent remains listed.
     const pendingChildIds = [...new Set([...previousChildIds, ...childIds])];
     const outcome = await writeOver(
       this.models.ObjectState,
@@ -95,14 +99,15 @@ export class ObjectStateStore {
         previousAttributes: input.previousAttributes ? JSON.stringify(input.previousAttributes) : null,
         source: input.source ?? 'webhook',
         childIds: pendingChildIds,
+        childrenComplete: children === null ? null : complete,
         updatedAt: new Date(),
       },
       previous,
     );
     if (outcome === 'stale' || !listName || children === null) return { outcome, children: 0 };
-    await this.replaceChildren(key, listName, mark, children, previousChildIds);
+    await this.replaceChildren(key, listName, mark, children, complete ? previousChildIds : []);
     // Settle the row to exactly the current children (skipped when it lists them already).
-    if (pendingChildIds.join('\n') !== childIds.join('\n')) {
+    if (complete && pendingChildIds.join('\n') !== childIds.join('\n')) {
       await this.models.ObjectState.updateOne(rowKey, { $set: { childIds } });
     }
     return { outcome, children: children.length };
@@ -110,7 +115,8 @@ export class ObjectStateStore {
 
   /**
    * Replaces the children of one nested list of a parent (`invoice.lines`, …): upserts each, then
-   * removes the ones the previous state listed and this one no longer does.
+   * removes the ones the previous state listed and this one no longer does (none are passed for an
+   * incomplete list: only the children shown are upserted).
    */
   private async replaceChildren(
     parent: ObjectKey,
@@ -149,6 +155,11 @@ export class ObjectStateStore {
 /** `invoice.payment_failed` → `payment_failed`; the last segment names the change. */
 function changeTypeOf(eventType: string): string {
   return eventType.slice(eventType.lastIndexOf('.') + 1);
+}
+
+/** Stripe's `has_more` on an embedded list: more entries exist than the object carries. */
+function hasMore(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && (value as { has_more?: unknown }).has_more === true;
 }
 
 /** Items of an embedded Stripe list object, or null when the field is absent or not a list. */
