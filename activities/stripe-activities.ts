@@ -6,6 +6,7 @@ import type { ObjectSource } from '../src/stores/object-state-store';
 import { completeChildList, truncatedChildList } from '../src/stripe/child-lists';
 import { summarizeEvent, type EventSummary } from '../src/stripe/event-summary';
 import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../src/stripe/snapshot-resources';
+import { isResourceMissing } from '../src/stripe/stripe-api';
 import type { StripeClientResolver, TenantStripeClient } from '../src/stripe/stripe-clients';
 import type { StartEventWorkflowInput } from '../src/temporal/event-workflows';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
@@ -13,6 +14,8 @@ import { activityLog } from './stored-event';
 import type {
   CatchUpPageInput,
   CatchUpPageResult,
+  CustomerWalkCursor,
+  SnapshotCursor,
   SnapshotPageInput,
   SnapshotPageResult,
   StripeActivities,
@@ -61,7 +64,7 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
    * Waits for this request's slot of the mode's fleet-wide rate (rate-slot-store.ts), heartbeating
    * while it waits, so that one activity is one Stripe request at the configured rate.
    */
-  async function pace(mode: StripeMode, cursor: string | null): Promise<void> {
+  async function pace(mode: StripeMode, cursor: SnapshotCursor | null): Promise<void> {
     const perSecond = deps.requestsPerSecond?.[mode];
     if (!perSecond) return;
     const slot = await deps.stores.rateSlots.claim(`stripe:${mode}`, perSecond);
@@ -81,6 +84,135 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
     }
   }
 
+  /**
+   * Writes a page's objects through the object-state path (`source: snapshot`, watermark the
+   * snapshot time), each with its nested list read in full first when Stripe cut it short.
+   */
+  async function writeSnapshot(
+    client: Stripe,
+    mode: StripeMode,
+    input: SnapshotPageInput,
+    objects: Array<Record<string, unknown> & { id: string }>,
+    snapshotAt: number,
+  ): Promise<{ applied: number; stale: number }> {
+    const resource = input.resource as SnapshotResource;
+    heartbeat({ cursor: input.cursor, stage: 'writing', objects: objects.length });
+    // A nested list cut short is read in full before the write, paced like the page itself.
+    const withChildren = async (object: Record<string, unknown> & { id: string }) => {
+      const objectType = typeof object.object === 'string' ? object.object : resource;
+      const list = truncatedChildList(objectType, object);
+      if (!list) return object;
+      heartbeat({ cursor: input.cursor, stage: `listing the ${list} of ${object.id}` });
+      const full = await request(`listing the ${list} of ${objectType} ${object.id}`, () =>
+        completeChildList(objectType, object, {
+          client,
+          account: input.account ?? null,
+          beforeRequest: () => pace(mode, input.cursor),
+        }),
+      );
+      return full as Record<string, unknown> & { id: string };
+    };
+    let applied = 0;
+    let stale = 0;
+    for (let start = 0; start < objects.length; start += WRITE_CONCURRENCY) {
+      const outcomes = await Promise.all(
+        objects.slice(start, start + WRITE_CONCURRENCY).map(async (listed) => {
+          const object = await withChildren(listed);
+          return deps.stores.objectState.apply({
+            tenantId: input.tenantId,
+            summary: {
+              ...snapshotSummary(resource, object, input.runId, snapshotAt),
+              account: input.account ?? null,
+            },
+            object,
+            previousAttributes: undefined,
+            source: 'snapshot' satisfies ObjectSource,
+          });
+        }),
+      );
+      stale += outcomes.filter(({ outcome }) => outcome === 'stale').length;
+      applied += outcomes.filter(({ outcome }) => outcome !== 'stale').length;
+      heartbeat({ cursor: input.cursor, stage: 'writing', written: start + outcomes.length });
+    }
+    return { applied, stale };
+  }
+
+  /**
+   * One request of the `payment_method` walk: a customers page, or a page of the first pending
+   * customer's payment methods (`GET /v1/customers/:id/payment_methods`). Stripe's
+   * `GET /v1/payment_methods` "returns a list of PaymentMethods for Treasury flows" and points to the
+   * customer list for payments (API reference, "List PaymentMethods"), so it is not read: the payment
+   * methods a payments integration keeps are saved on customers, and the Treasury list would be a
+   * second walk over objects it does not use. The cursor names the next request, so a retried or
+   * resumed page repeats only itself.
+   *
+   * `--since` cannot narrow the customers (an old customer gets new cards) and a customer's list takes
+   * no `created` filter: every customer is walked, and only payment methods created at or after it
+   * are written. Pages report no `created` range: the walk is not in time order, so it gives no ETA.
+   */
+  async function walkCustomersPage(
+    client: Stripe,
+    mode: StripeMode,
+    input: SnapshotPageInput,
+  ): Promise<SnapshotPageResult> {
+    const walk: CustomerWalkCursor =
+      input.cursor !== null && typeof input.cursor === 'object'
+        ? input.cursor
+        : { customersAfter: null, lastCustomersPage: false, customers: [], after: null };
+    await pace(mode, input.cursor);
+    const snapshotAt = Math.floor(Date.now() / 1000);
+    heartbeat({ cursor: input.cursor, stage: 'requesting' });
+    const customer = walk.customers[0];
+    if (customer === undefined) {
+      const page = await request(`listing customers after ${walk.customersAfter ?? 'the start'}`, () =>
+        client.customers.list(
+          { limit: PAGE_SIZE, ...(walk.customersAfter ? { starting_after: walk.customersAfter } : {}) },
+          requestOptions(input),
+        ),
+      );
+      const customers = page.data.map((listed) => listed.id);
+      const lastCustomersPage = !page.has_more || customers.length === 0;
+      return walkResult(0, 0, 0, snapshotAt, {
+        customersAfter: customers.at(-1) ?? walk.customersAfter,
+        lastCustomersPage,
+        customers,
+        after: null,
+      });
+    }
+    // A customer deleted since its customers page was read (404 resource_missing) has no payment methods left.
+    const page = await request(
+      `listing the payment methods of customer ${customer} after ${walk.after ?? 'the start'}`,
+      () =>
+        client.customers
+          .listPaymentMethods(
+            customer,
+            { limit: PAGE_SIZE, ...(walk.after ? { starting_after: walk.after } : {}) },
+            requestOptions(input),
+          )
+          .catch((error: unknown) => {
+            if (isResourceMissing(error)) return { data: [], has_more: false };
+            throw error;
+          }),
+    );
+    const listed = page.data as unknown as Array<Record<string, unknown> & { id: string }>;
+    const since = input.since;
+    const wanted = since === null ? listed : listed.filter((object) => (createdOf(object) ?? since) >= since);
+    const { applied, stale } = await writeSnapshot(client, mode, input, wanted, snapshotAt);
+    activityLog('snapshot page written', {
+      resource: 'payment_method',
+      customer,
+      objects: wanted.length,
+      applied,
+      stale,
+    });
+    const last = listed.at(-1);
+    const next: CustomerWalkCursor =
+      page.has_more && last
+        ? { ...walk, after: last.id }
+        : { ...walk, customers: walk.customers.slice(1), after: null };
+    return walkResult(wanted.length, applied, stale, snapshotAt, next);
+  }
+
   return {
     async stripeModeOf(target) {
       return (await clientFor(target)).mode;
@@ -91,51 +223,16 @@ export function createStripeActivities(deps: StripeActivityDeps): StripeActiviti
       const resource = input.resource as SnapshotResource;
       const spec = SNAPSHOT_RESOURCES[resource];
       if (!spec) throw ApplicationFailure.nonRetryable(`unknown resource ${input.resource}`, 'UnknownResource');
+      if (resource === 'payment_method') return walkCustomersPage(client, mode, input);
+      const cursor = typeof input.cursor === 'string' ? input.cursor : null;
       await pace(mode, input.cursor);
       // The snapshot time: taken before the request, so nothing the page shows is newer than it.
       const snapshotAt = Math.floor(Date.now() / 1000);
       heartbeat({ cursor: input.cursor, stage: 'requesting' });
-      const page = await request(`listing ${spec.path} after ${input.cursor ?? 'the start'}`, () =>
-        listPage(client, resource, input),
+      const page = await request(`listing ${spec.path} after ${cursor ?? 'the start'}`, () =>
+        listPage(client, resource, input, cursor),
       );
-      heartbeat({ cursor: input.cursor, stage: 'writing', objects: page.data.length });
-      // A nested list cut short is read in full before the write, paced like the page itself.
-      const withChildren = async (object: Record<string, unknown> & { id: string }) => {
-        const objectType = typeof object.object === 'string' ? object.object : resource;
-        const list = truncatedChildList(objectType, object);
-        if (!list) return object;
-        heartbeat({ cursor: input.cursor, stage: `listing the ${list} of ${object.id}` });
-        const full = await request(`listing the ${list} of ${objectType} ${object.id}`, () =>
-          completeChildList(objectType, object, {
-            client,
-            account: input.account ?? null,
-            beforeRequest: () => pace(mode, input.cursor),
-          }),
-        );
-        return full as Record<string, unknown> & { id: string };
-      };
-      let applied = 0;
-      let stale = 0;
-      for (let start = 0; start < page.data.length; start += WRITE_CONCURRENCY) {
-        const outcomes = await Promise.all(
-          page.data.slice(start, start + WRITE_CONCURRENCY).map(async (listed) => {
-            const object = await withChildren(listed);
-            return deps.stores.objectState.apply({
-              tenantId: input.tenantId,
-              summary: {
-                ...snapshotSummary(resource, object, input.runId, snapshotAt),
-                account: input.account ?? null,
-              },
-              object,
-              previousAttributes: undefined,
-              source: 'snapshot' satisfies ObjectSource,
-            });
-          }),
-        );
-        stale += outcomes.filter(({ outcome }) => outcome === 'stale').length;
-        applied += outcomes.filter(({ outcome }) => outcome !== 'stale').length;
-        heartbeat({ cursor: input.cursor, stage: 'writing', written: start + outcomes.length });
-      }
+      const { applied, stale } = await writeSnapshot(client, mode, input, page.data, snapshotAt);
       const last = page.data.at(-1);
       activityLog('snapshot page written', { resource, objects: page.data.length, applied, stale });
       return {
@@ -203,11 +300,11 @@ async function listPage(
   client: Stripe,
   resource: SnapshotResource,
   input: SnapshotPageInput,
+  cursor: string | null,
 ): Promise<{ data: Array<Record<string, unknown> & { id: string }>; has_more: boolean }> {
   const params: Record<string, unknown> = { limit: PAGE_SIZE };
-  if (input.cursor) params.starting_after = input.cursor;
-  // GET /v1/payment_methods takes no `created` filter.
-  if (input.since !== null && resource !== 'payment_method') params.created = { gte: input.since };
+  if (cursor) params.starting_after = cursor;
+  if (input.since !== null) params.created = { gte: input.since };
   // Without status=all, canceled subscriptions are left out of the list.
   if (resource === 'subscription') params.status = 'all';
   const api = client[SNAPSHOT_RESOURCES[resource].sdk] as unknown as {
@@ -252,6 +349,26 @@ function snapshotSummary(
     livemode: object.livemode === true,
     apiVersion: null,
     created: snapshotAt,
+  };
+}
+
+/** A walk page: more to come while customers are pending or another customers page follows. */
+function walkResult(
+  objects: number,
+  applied: number,
+  stale: number,
+  snapshotAt: number,
+  next: CustomerWalkCursor,
+): SnapshotPageResult {
+  return {
+    objects,
+    applied,
+    stale,
+    nextCursor: next,
+    hasMore: next.customers.length > 0 || !next.lastCustomersPage,
+    snapshotAt,
+    firstCreated: null,
+    lastCreated: null,
   };
 }
 

@@ -11,11 +11,30 @@ export interface StripeTarget {
   account?: string;
 }
 
+/**
+ * Where a walk over the customers is (`payment_method`, whose objects are listed per customer): the
+ * customers page being walked and the position inside the first customer's list. Each snapshot page
+ * is one request, a customers page or one page of a customer's payment methods.
+ */
+export interface CustomerWalkCursor {
+  /** `starting_after` of the next customers page; null before the first. */
+  customersAfter: string | null;
+  /** No customers page follows the current one. */
+  lastCustomersPage: boolean;
+  /** Customers of the current customers page whose list is not read in full yet; the first is being read. */
+  customers: string[];
+  /** `starting_after` inside the first customer's list; null for its first page. */
+  after: string | null;
+}
+
+/** A resource list's cursor (id of the last object of the previous page), a customer walk's, or null at the start. */
+export type SnapshotCursor = string | CustomerWalkCursor | null;
+
 export interface SnapshotPageInput extends StripeTarget {
   runId: string;
   resource: string;
-  /** Id of the last object of the previous page; null for the first page. */
-  cursor: string | null;
+  /** Where the previous page ended; null for the first page. */
+  cursor: SnapshotCursor;
   /** Unix seconds: only objects created at or after (`created[gte]`). */
   since: number | null;
 }
@@ -26,8 +45,8 @@ export interface SnapshotPageResult {
   /** Written (newest state so far), and left alone because an event newer than the snapshot was stored. */
   applied: number;
   stale: number;
-  /** Cursor for the next page (the last object's id), null when the page was empty. */
-  nextCursor: string | null;
+  /** Cursor for the next page (the last object's id, or the walk's next position), null when the page was empty. */
+  nextCursor: SnapshotCursor;
   hasMore: boolean;
   /** Unix seconds the page was requested at: the watermark its objects were written with. */
   snapshotAt: number;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { ResourceProgress } from '../workflows/backfill-stripe';
 import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId } from '../src/contracts';
 import { connectDatabase } from '../src/db/connection';
-import { FakeStripe } from '../src/fake-stripe/fake-stripe';
+import { FakeStripe, generated } from '../src/fake-stripe/fake-stripe';
 import { SNAPSHOT_RESOURCE_NAMES } from '../src/stripe/snapshot-resources';
 import { connectTemporal } from '../src/temporal/client';
 import { SECRET_A, startHookflow, type RunningHookflow } from './helpers/hookflow';
@@ -126,52 +126,79 @@ describe('hookflow backfill (CLI)', function () {
   });
 });
 
+/** A worker process (killable) and direct Temporal and database connections, on a fresh queue and database. */
+async function killableHookflow(fakeUrl: string) {
+  const { stack } = testStack();
+  const suffix = randomBytes(4).toString('hex');
+  const env = {
+    MONGO_URL: stack.mongoUrl(`hookflow_kill_${suffix}`),
+    TEMPORAL_ADDRESS: stack.temporalAddress,
+    TEMPORAL_TASK_QUEUE: `hookflow-kill-${suffix}`,
+    STRIPE_WEBHOOK_SECRET: SECRET_A,
+    STRIPE_API_KEY: FAKE_KEY,
+    STRIPE_API_BASE: fakeUrl,
+    LOG_LEVEL: 'info',
+  };
+  const temporal = await connectTemporal({
+    address: stack.temporalAddress,
+    namespace: 'default',
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+  });
+  const db = await connectDatabase(env.MONGO_URL);
+  return {
+    env,
+    temporal,
+    db,
+    startWorker: () => startCliProcess(['worker'], env, /worker running/),
+    async close() {
+      await db.connection.dropDatabase();
+      await db.close();
+      await temporal.close();
+    },
+  };
+}
+
+/** The resource's progress once it has done `pages` pages. */
+async function progressAfter(
+  temporal: Awaited<ReturnType<typeof connectTemporal>>,
+  runId: string,
+  resource: string,
+  pages: number,
+): Promise<ResourceProgress | undefined> {
+  const child = temporal.client.workflow.getHandle(backfillResourceWorkflowId('default', runId, resource));
+  let progress: ResourceProgress | undefined;
+  for (let waited = 0; waited < 120_000; waited += 100) {
+    try {
+      progress = await child.query<ResourceProgress>(BACKFILL_PROGRESS_QUERY);
+      if (progress.pages >= pages) break;
+    } catch {
+      // The child is not started yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return progress;
+}
+
 describe('backfill after a worker is killed', function () {
   this.timeout(300_000);
 
   it('resumes from the page it was on: finished pages are never read again', async () => {
-    const { stack } = testStack();
-    const suffix = randomBytes(4).toString('hex');
     // Slow pages, so the kill lands mid-run.
     const fake = new FakeStripe({ latencyMs: 250 });
     const fakeUrl = await fake.listen();
     const customers = fake.seed('customer', 1_200);
-    const env = {
-      MONGO_URL: stack.mongoUrl(`hookflow_kill_${suffix}`),
-      TEMPORAL_ADDRESS: stack.temporalAddress,
-      TEMPORAL_TASK_QUEUE: `hookflow-kill-${suffix}`,
-      STRIPE_WEBHOOK_SECRET: SECRET_A,
-      STRIPE_API_KEY: FAKE_KEY,
-      STRIPE_API_BASE: fakeUrl,
-      LOG_LEVEL: 'info',
-    };
-    const temporal = await connectTemporal({
-      address: stack.temporalAddress,
-      namespace: 'default',
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-    });
-    const db = await connectDatabase(env.MONGO_URL);
-    let worker = await startCliProcess(['worker'], env, /worker running/);
+    const { env, temporal, db, startWorker, close } = await killableHookflow(fakeUrl);
+    let worker = await startWorker();
     try {
       const { runId, handle } = await runBackfill(temporal.client, env.TEMPORAL_TASK_QUEUE, ['customer']);
-      const child = temporal.client.workflow.getHandle(backfillResourceWorkflowId('default', runId, 'customer'));
-      let before: ResourceProgress | undefined;
-      for (let waited = 0; waited < 120_000; waited += 100) {
-        try {
-          before = await child.query<ResourceProgress>(BACKFILL_PROGRESS_QUERY);
-          if (before.pages >= 4) break;
-        } catch {
-          // The child is not started yet.
-        }
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      const before = await progressAfter(temporal, runId, 'customer', 4);
       assert.ok(before && before.pages >= 4, 'four pages done before the kill');
       worker.kill('SIGKILL');
       const pageRequests = () => fake.requests.filter((request) => request.path === '/v1/customers');
       const finishedCursors = pageRequests()
         .slice(0, before.pages)
         .map((request) => request.query.get('starting_after'));
-      worker = await startCliProcess(['worker'], env, /worker running/);
+      worker = await startWorker();
       const result = await handle.result();
       assert.equal(result.state, 'completed');
 
@@ -188,9 +215,47 @@ describe('backfill after a worker is killed', function () {
       assert.deepEqual(new Set(rows.map((row) => row.objectId)), new Set(customers.map((customer) => customer.id)));
     } finally {
       worker.kill('SIGKILL');
-      await db.connection.dropDatabase();
-      await db.close();
-      await temporal.close();
+      await close();
+      await fake.close();
+    }
+  });
+
+  it('resumes a payment_method walk at the customer and page it was on', async () => {
+    const fake = new FakeStripe({ latencyMs: 250 });
+    const fakeUrl = await fake.listen();
+    const customers = fake.seed('customer', 30);
+    const methods = customers.flatMap((customer) =>
+      Array.from({ length: 3 }, (_, nth) =>
+        generated('payment_method', customer.created - nth, { customer: customer.id }),
+      ),
+    );
+    fake.add('payment_method', methods);
+    const { env, temporal, db, startWorker, close } = await killableHookflow(fakeUrl);
+    let worker = await startWorker();
+    try {
+      const { runId, handle } = await runBackfill(temporal.client, env.TEMPORAL_TASK_QUEUE, ['payment_method']);
+      const before = await progressAfter(temporal, runId, 'payment_method', 6);
+      assert.ok(before && before.pages >= 6, 'six requests done before the kill');
+      worker.kill('SIGKILL');
+      const requestKey = (request: (typeof fake.requests)[number]) =>
+        `${request.path}?${request.query.get('starting_after') ?? ''}`;
+      const finished = fake.requests.slice(0, before.pages).map(requestKey);
+      worker = await startWorker();
+      assert.equal((await handle.result()).state, 'completed');
+
+      const keys = fake.requests.map(requestKey);
+      for (const key of finished) assert.equal(keys.filter((seen) => seen === key).length, 1, `${key} read once`);
+      // One customers page and one page per customer; at most the request in flight at the kill twice.
+      assert.equal(new Set(keys).size, 31);
+      assert.ok(keys.length <= 32, `${keys.length} requests for 31 pages`);
+      assert.equal(fake.count(/^\/v1\/customers$/), 1, 'the customers page is not read again');
+      const rows = await db.models.ObjectState.find({ tenantId: 'default' }).select({ objectId: 1, source: 1 }).lean();
+      assert.deepEqual(new Set(rows.map((row) => row.objectId)), new Set(methods.map((method) => method.id)));
+      assert.equal(rows.length, 90);
+      assert.ok(rows.every((row) => row.source === 'snapshot'));
+    } finally {
+      worker.kill('SIGKILL');
+      await close();
       await fake.close();
     }
   });

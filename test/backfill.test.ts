@@ -119,6 +119,60 @@ describe('snapshot backfill', function () {
     assert.equal(row?.source, 'webhook');
   });
 
+  it('loads payment_method by walking the customers: each customer’s payment methods once, one request for a customer with none', async () => {
+    const now = Math.floor(Date.now() / 1000) - 60;
+    const [none, few, many] = fake.seed('customer', 3, { newest: now });
+    const methodsOf = (customerId: string | null, count: number) =>
+      Array.from({ length: count }, (_, index) => generated('payment_method', now - index, { customer: customerId }));
+    const methods = [...methodsOf(few!.id, 2), ...methodsOf(many!.id, 130)];
+    fake.add('payment_method', methods);
+    // GET /v1/payment_methods lists Treasury flows' payment methods: a payments backfill does not read it.
+    fake.add('payment_method', methodsOf(null, 4));
+    // The second page of the 130 fails once: the retry repeats that request only.
+    fake.inject({ path: new RegExp(`^/v1/customers/${many!.id}/payment_methods$`), nth: 2, status: 500 });
+
+    const { handle, runId } = await runBackfill(hookflow, ['payment_method']);
+    assert.equal((await handle.result()).state, 'completed');
+
+    const rows = await snapshotRows();
+    assert.equal(rows.length, 132, 'one row per payment method of a customer');
+    assert.deepEqual(new Set(rows.map((row) => row.objectId)), new Set(methods.map((method) => method.id)));
+    assert.ok(
+      rows.every((row) => row.source === 'snapshot' && row.resource === 'payment_method'),
+      'written by the snapshot under payment_method',
+    );
+    assert.equal(rows.filter((row) => row.customerId === many!.id).length, 130);
+
+    assert.equal(fake.count(/^\/v1\/customers$/), 1, 'one customers page');
+    assert.equal(fake.count(new RegExp(`^/v1/customers/${none!.id}/payment_methods$`)), 1, 'none: one request');
+    assert.equal(fake.count(new RegExp(`^/v1/customers/${few!.id}/payment_methods$`)), 1);
+    const manyRequests = fake.requests.filter(
+      (request) => request.path === `/v1/customers/${many!.id}/payment_methods`,
+    );
+    assert.deepEqual(
+      manyRequests.map((request) => [request.query.get('starting_after'), request.status]),
+      [
+        [null, 200],
+        [methods[101]!.id, 500],
+        [methods[101]!.id, 200],
+      ],
+      'two pages of 100, the failed second one read again from the same cursor',
+    );
+    assert.equal(fake.count(/^\/v1\/payment_methods$/), 0, 'the Treasury list is not read');
+
+    const progress = await hookflow.temporal.client.workflow
+      .getHandle(backfillResourceWorkflowId('default', runId, 'payment_method'))
+      .query<ResourceProgress>(BACKFILL_PROGRESS_QUERY);
+    assert.equal(progress.objects, 132);
+    assert.equal(progress.pages, 5, 'the customers page and four payment method pages');
+    assert.deepEqual(progress.cursor, {
+      customersAfter: many!.id,
+      lastCustomersPage: true,
+      customers: [],
+      after: null,
+    });
+  });
+
   it('sends Stripe-Account for a connected account and reads only its objects', async () => {
     fake.seed('product', 3, { account: 'acct_1' });
     fake.seed('product', 5);

@@ -9,7 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { StripeActivities, StripeMode, StripeTarget } from '../activities/types';
+import type { SnapshotCursor, StripeActivities, StripeMode, StripeTarget } from '../activities/types';
 import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId, stripeApiTaskQueue } from '../src/contracts';
 
 export interface BackfillInput extends StripeTarget {
@@ -38,8 +38,8 @@ export interface ResourceProgress {
   /** Written as the newest state, and left alone because a newer event had been stored. */
   applied: number;
   stale: number;
-  /** Next page starts after this object id. */
-  cursor: string | null;
+  /** Next page starts after this object id (for payment_method: where the walk over the customers is). */
+  cursor: SnapshotCursor;
   /** Unix ms (workflow time). */
   startedAt: number;
   updatedAt: number;

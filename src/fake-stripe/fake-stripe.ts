@@ -7,8 +7,9 @@ import { SNAPSHOT_RESOURCES, type SnapshotResource } from '../stripe/snapshot-re
 /**
  * A small local fake of the Stripe REST API: list and retrieve for the 14 snapshottable resources,
  * `GET /v1/events`, `GET /v2/core/events`, the related objects of thin events and the child lists of
- * invoices, subscriptions and charges (`addChildren`). It serves what it
- * is given (or Stripe's example objects with fresh ids), in Stripe's order (newest first) with
+ * invoices, subscriptions and charges (`addChildren`), and a customer's payment methods
+ * (`GET /v1/customers/:id/payment_methods`: the added payment methods whose `customer` is that id).
+ * It serves what it is given (or Stripe's example objects with fresh ids), in Stripe's order (newest first) with
  * Stripe's cursor paging, answers an unknown id 404 `resource_missing` as Stripe does, and can
  * inject latency, 429s and 5xx. `hookflow fake-stripe` runs it for offline use; the tests use it to
  * drive the real SDK. stripe-mock cannot do this: its lists ignore `starting_after` (stack-notes.md).
@@ -248,6 +249,18 @@ export class FakeStripe {
         answer,
         error,
       );
+    }
+    const customerMethods = /^\/v1\/customers\/([^/]+)\/payment_methods$/.exec(url.pathname);
+    if (customerMethods) {
+      const id = customerMethods[1]!;
+      const owned = (entry: StoredObject) => entry.account === record.account;
+      if (!(this.objects.get('customers') ?? []).some((entry) => owned(entry) && entry.object.id === id)) {
+        return missing('customer', id);
+      }
+      const methods = (this.objects.get('payment_methods') ?? []).filter(
+        (entry) => owned(entry) && entry.object.customer === id,
+      );
+      return this.page(url, methods, answer, error);
     }
     const v1 = /^\/v1\/([a-z_]+)(?:\/([^/]+))?$/.exec(url.pathname);
     if (!v1) return error(404, 'invalid_request_error', `Unrecognized request URL (GET: ${url.pathname}).`);

@@ -2,7 +2,8 @@
  * The 14 resources a snapshot backfill can load (design: "Backfill"), with their list endpoint and
  * the object-state `resource` their events route to (the first segment of the event type:
  * subscriptions arrive as `customer.subscription.*`, so their state rows live under `customer`);
- * `sdk` is the stripe-node resource whose `list` pages it.
+ * `sdk` is the stripe-node resource whose `list` pages it — except `payment_method`, which is read per
+ * customer (`customers.listPaymentMethods`, see walkCustomersPage in activities/stripe-activities.ts).
  */
 export const SNAPSHOT_RESOURCES = {
   customer: { path: 'customers', sdk: 'customers', stateResource: 'customer' },
