@@ -1,45 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
-import { join } from 'node:path';
 import { freePort } from '../src/stack/ports';
-import { REPO_ROOT } from '../src/version';
 import { SECRET_A, startHookflow, waitForEventStatus, type RunningHookflow } from './helpers/hookflow';
+import { runCli, type CliRun } from './helpers/run-cli';
 import { testStack } from './setup/global-stack';
-
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** Non-empty stderr lines. */
-  errorLines: string[];
-}
 
 /**
  * Runs `hookflow …` as a user would, with only the environment given (plus PATH and HOME), so a
  * developer's own settings never leak in.
  */
-function hookflow(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, errorLines: stderr.split('\n').filter((line) => line.trim().length > 0) });
-    });
-  });
-}
+const hookflow = (args: string[], env: Record<string, string> = {}) => runCli(args, env, { timeoutMs: 30_000 });
 
 /** The contract of every failing command: exit 1, one line on stderr, no stack trace. */
 function assertOneLineFailure(run: CliRun, pattern: RegExp): string {
