@@ -15,6 +15,9 @@ RUN npx tsc -p tsconfig.json && node dist/src/worker/workflow-bundle.js && npm p
 FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production HOST=0.0.0.0
+# Heap caps (src/processes/node-options.ts): the worker's value, safe for both; docker-compose.yml
+# gives receivers their smaller one. Override NODE_OPTIONS to change them.
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=4"
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist

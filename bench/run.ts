@@ -4,7 +4,13 @@ import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import * as prettier from 'prettier';
-import { DEFAULT_TEMPORAL_PRAGMAS, FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN } from './hookflow';
+import {
+  DEFAULT_MAX_CACHED_WORKFLOWS,
+  DEFAULT_TEMPORAL_PRAGMAS,
+  FERRETDB_BIN,
+  REPO_ROOT,
+  TEMPORAL_BIN,
+} from './hookflow';
 import { connectionsForRate } from './load';
 import { ackPhase, burstPhase, ceilingAndE2ePhase, growthPhase, type Peaks } from './phases';
 import { FULL_PLAN, PHASES, QUICK_PLAN, type Phase, type Plan } from './plan';
@@ -17,7 +23,15 @@ import {
   TEMPORAL_SERVER_VERSION,
 } from '../src/stack/prod-settings';
 import { renderMarkdown, type BenchReport } from './report';
-import { BENCH_STACK_KINDS, DATABASE, TASK_QUEUE, useBenchStack, type BenchStackKind } from './stack';
+import {
+  BENCH_STACK_KINDS,
+  DATABASE,
+  TASK_QUEUE,
+  heapCapsDescription,
+  useBenchStack,
+  useHeapCaps,
+  type BenchStackKind,
+} from './stack';
 
 /**
  * `npm run bench` — what hookflow does on this machine, in one run, on the production shape: the
@@ -29,6 +43,7 @@ import { BENCH_STACK_KINDS, DATABASE, TASK_QUEUE, useBenchStack, type BenchStack
  *   npm run bench -- --quick            # small numbers, a few minutes: checks the harness
  *   npm run bench -- --only ack,burst   # some phases: ack, ceiling, e2e, growth, burst
  *   npm run bench -- --stack prod       # temporal-server on PostgreSQL (npm run stack:prod's shape); default embedded
+ *   npm run bench -- --node-defaults    # hookflow without the production image's heap caps (node-options.ts)
  *
  * Phase groups, each on a fresh stack: ack (Stripe docs handler baseline, then hookflow's receiver
  * at fixed concurrency and fixed arrival rates); ceiling + e2e (trivial-workflow ceiling, then
@@ -41,6 +56,7 @@ interface Options {
   only?: string;
   stack: string;
   out: string;
+  nodeDefaults?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -49,6 +65,7 @@ async function main(): Promise<void> {
     .option('--quick', 'small numbers: a few minutes, for checking the harness')
     .option('--only <phases>', `comma-separated phases to run (${PHASES.join(', ')})`)
     .option('--stack <name>', `stack to run on: ${BENCH_STACK_KINDS.join(' or ')}`, 'embedded')
+    .option('--node-defaults', "run hookflow with Node's default heap limits, not the production image's caps")
     .option(
       '--out <dir>',
       'directory for the reports (a trial run elsewhere leaves bench/results alone)',
@@ -60,6 +77,7 @@ async function main(): Promise<void> {
     throw new Error(`unknown --stack ${options.stack}: use ${BENCH_STACK_KINDS.join(' or ')}`);
   }
   useBenchStack(options.stack as BenchStackKind);
+  useHeapCaps(options.nodeDefaults ? 'node-defaults' : 'production');
   const phases = selectPhases(options.only);
   const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
   const at = new Date();
@@ -302,8 +320,11 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
       defaults_left:
         'WORKFLOW_START_WAIT_MS=2000, RECONCILE_AFTER_SECONDS=30, RECONCILE_INTERVAL_SECONDS=15, no Clerk key, no outbound endpoints',
     },
-    processes:
-      'receiver: node dist/src/cli/main.js serve; worker: node dist/src/cli/main.js worker (bundles workflows/ at start); Node defaults (no --max-old-space-size)',
+    processes: {
+      receiver: 'node dist/src/cli/main.js serve',
+      worker: `node dist/src/cli/main.js worker (the workflow bundle the bootstrap prebuilt, else bundled at start; activity slots sized to the heap, src/worker/activity-slots.ts; workflow cache ${DEFAULT_MAX_CACHED_WORKFLOWS})`,
+      NODE_OPTIONS: heapCapsDescription(),
+    },
     load_generator: {
       tool: `autocannon ${packageVersion('autocannon')}, in the benchmark process`,
       requests:

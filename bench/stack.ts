@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeProdPorts, startProdInfra, type ProdInfra } from '../src/stack/prod-stack';
 import { BENCH_SECRET } from './events';
-import { FERRETDB_BIN, REPO_ROOT, TEMPORAL_BIN, freePort, startLocalStack, type LocalStack } from './hookflow';
+import {
+  FERRETDB_BIN,
+  PRODUCTION_NODE_OPTIONS,
+  REPO_ROOT,
+  TEMPORAL_BIN,
+  freePort,
+  startLocalStack,
+  type LocalStack,
+} from './hookflow';
 import { childrenMentioning, onCleanup, progress, sleep, spawnChild, trackPid, type BenchChild } from './procs';
 
 /**
@@ -164,6 +172,20 @@ export interface HookflowProcessOptions {
   env?: Record<string, string>;
 }
 
+/**
+ * The heap settings hookflow's processes get: the production image's caps
+ * (src/processes/node-options.ts) unless `--node-defaults` chose Node's own limits.
+ */
+let heapCaps: 'production' | 'node-defaults' = 'production';
+export function useHeapCaps(choice: 'production' | 'node-defaults'): void {
+  heapCaps = choice;
+}
+export function heapCapsDescription(): Record<string, string> {
+  return heapCaps === 'production'
+    ? { receiver: PRODUCTION_NODE_OPTIONS.receiver, worker: PRODUCTION_NODE_OPTIONS.worker }
+    : { receiver: "Node's defaults (--node-defaults)", worker: "Node's defaults (--node-defaults)" };
+}
+
 export async function startHookflow(
   stack: BenchStack,
   parts: { receiver: boolean; worker: boolean },
@@ -178,7 +200,7 @@ export async function startHookflow(
       name,
       process.execPath,
       [...(options.nodeArgs?.[name] ?? []), CLI, command],
-      processEnv(env),
+      { ...processEnv(env), ...(heapCaps === 'production' ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS[name] } : {}) },
       join(logs, `${name}.log`),
     );
   const worker = parts.worker ? spawnHookflow('worker', 'worker') : null;

@@ -14,6 +14,9 @@ const optionalString = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? null : value.trim()));
 
+/** WORKER_MAX_CACHED_WORKFLOWS when unset (see there). */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 200;
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
 const envSchema = z.object({
@@ -111,9 +114,11 @@ const envSchema = z.object({
    */
   RECONCILE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(1_000).default(10),
   /**
-   * Workflow executions the worker keeps in memory between tasks. Unset: the SDK sizes it from
-   * the V8 heap limit (~2,300 with a 4 GiB heap), which lets the cache, not the work, set the
-   * worker's memory. Evicted workflows are replayed from history on their next task.
+   * Workflow executions the worker keeps in memory between tasks (default below). Not the SDK's
+   * default, which follows the V8 heap limit: ~2,300 with a 4 GiB heap (the cache, not the work,
+   * then sets the worker's memory) and 10 under the production image's 160 MiB cap (which also
+   * caps workflow tasks in flight at 10). Event workflows finish in well under a second, so a few
+   * hundred covers every one in flight; evicted workflows are replayed from history on their next task.
    */
   WORKER_MAX_CACHED_WORKFLOWS: optionalString.pipe(
     z
@@ -295,7 +300,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
-      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS ?? DEFAULT_MAX_CACHED_WORKFLOWS,
     },
     stripe: { webhookSecrets: e.STRIPE_WEBHOOK_SECRET, toleranceSeconds: e.STRIPE_WEBHOOK_TOLERANCE_SECONDS },
     stripeApi: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/contracts';
+import { PRODUCTION_NODE_OPTIONS } from '../src/processes/node-options';
 import {
   NAMESPACE_RETENTION_DAYS,
   NUM_HISTORY_SHARDS,
@@ -133,7 +134,8 @@ describe('docker-compose.yml', () => {
       const env = Object.fromEntries(
         Object.entries(service.environment ?? {}).map(([key, value]) => [key, String(value)]),
       );
-      const unknown = Object.keys(env).filter((key) => !CONFIG_VARIABLES.includes(key));
+      // NODE_OPTIONS is Node's own (the heap caps, checked below), not a hookflow setting.
+      const unknown = Object.keys(env).filter((key) => key !== 'NODE_OPTIONS' && !CONFIG_VARIABLES.includes(key));
       assert.deepEqual(unknown, [], `${name} sets variables loadConfig does not read`);
       // The secret comes from .env (env_file); any valid one stands in for it here.
       const config = loadConfig({ ...env, STRIPE_WEBHOOK_SECRET: 'whsec_compose_check' });
@@ -153,5 +155,16 @@ describe('docker-compose.yml', () => {
       (service) => service?.environment?.TEMPORAL_ADDRESS,
     );
     assert.deepEqual(temporalAddresses, ['temporal:7233', 'temporal:7233']);
+  });
+
+  it('runs each process with the heap caps of src/processes/node-options.ts, the image defaulting to the worker cap', () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+    const imageDefault = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(dockerfile)?.[1];
+    assert.equal(imageDefault, PRODUCTION_NODE_OPTIONS.worker, 'Dockerfile ENV NODE_OPTIONS');
+    for (const [name, service] of hookflow) {
+      const role = service.command?.[0] === 'serve' ? 'receiver' : 'worker';
+      const effective: unknown = service.environment?.NODE_OPTIONS ?? imageDefault;
+      assert.equal(effective, PRODUCTION_NODE_OPTIONS[role], `${name} (${role}) NODE_OPTIONS`);
+    }
   });
 });

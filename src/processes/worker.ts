@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../config';
 import { connectDatabase } from '../db/connection';
@@ -17,6 +18,7 @@ import { createStripeClientResolver } from '../stripe/stripe-clients';
 import { ensureCatchUpSchedule } from '../temporal/catch-up-schedule';
 import { rerunServiceFromConfig } from '../support/support-deps';
 import { createSupportMetrics } from '../support/support-metrics';
+import { activitySlots } from '../worker/activity-slots';
 
 export interface RunningWorker {
   /** Settles when the worker stopped (after close(), or on a fatal error). */
@@ -41,6 +43,7 @@ export async function startWorker(
     defaultTenant: config.defaultTenant,
     tenants: config.tenants.masterKey ? tenants : null,
   });
+  const slots = activitySlots(config.http.bodyLimitBytes);
   const worker = await createHookflowWorker(
     config.temporal,
     {
@@ -77,6 +80,7 @@ export async function startWorker(
       workflowBundle,
       clerkActivitiesPerSecond: clerkActivitiesPerSecond(config.clerk),
       stripeRequestsPerSecond: config.stripeApi.requestsPerSecond,
+      activitySlots: slots,
     },
   );
   const reconciler = createReconciler({
@@ -107,7 +111,15 @@ export async function startWorker(
       log.info({ scheduleId, everySeconds: catchUp.everySeconds }, 'catch-up schedule in place');
     }
   }
-  log.info({ taskQueue: config.temporal.taskQueue, metricsPort: config.workerMetricsPort }, 'worker running');
+  log.info(
+    {
+      taskQueue: config.temporal.taskQueue,
+      metricsPort: config.workerMetricsPort,
+      activitySlots: slots,
+      heapLimitMiB: Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024),
+    },
+    'worker running',
+  );
   const done = worker.run().finally(async () => {
     await new Promise((resolve) => (metricsServer ? metricsServer.close(resolve) : resolve(undefined)));
     await reconciler.stop();

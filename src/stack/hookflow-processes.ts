@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../version';
 import { waitFor } from './local-stack';
 import { startManagedProcess, type ManagedProcess } from './managed-process';
+import { PRODUCTION_NODE_OPTIONS } from '../processes/node-options';
 import { isListening } from './ports';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -26,7 +27,8 @@ export interface HookflowProcesses {
 
 /**
  * hookflow's production processes as separate `node dist/src/cli/main.js serve|worker` children,
- * configured by environment variables only, as a deployment runs them. Receivers stop first (no new
+ * configured by environment variables only, with the production image's heap settings
+ * (node-options.ts; an `env.NODE_OPTIONS` replaces them), as a deployment runs them. Receivers stop first (no new
  * events), then the workers drain (SIGTERM: in-flight work finishes within SHUTDOWN_GRACE_SECONDS).
  */
 export async function startHookflowProcesses(options: HookflowProcessesOptions): Promise<HookflowProcesses> {
@@ -47,6 +49,7 @@ export async function startHookflowProcesses(options: HookflowProcessesOptions):
           [CLI, 'worker'],
           join(options.logDir, `worker-${index + 1}.log`),
           {
+            NODE_OPTIONS: PRODUCTION_NODE_OPTIONS.worker,
             ...options.env,
             WORKER_METRICS_PORT: String(port),
           },
@@ -61,6 +64,7 @@ export async function startHookflowProcesses(options: HookflowProcessesOptions):
           [CLI, 'serve'],
           join(options.logDir, `receiver-${index + 1}.log`),
           {
+            NODE_OPTIONS: PRODUCTION_NODE_OPTIONS.receiver,
             ...options.env,
             PORT: String(port),
           },

@@ -21,6 +21,8 @@ export interface WorkerOptions {
    * Stripe activities through the shared rate slots (src/stores/rate-slot-store.ts).
    */
   stripeRequestsPerSecond?: { live: number; sandbox: number };
+  /** Activities and local activities the main worker runs at once (activity-slots.ts); SDK default 100. */
+  activitySlots?: number;
 }
 
 /**
@@ -54,6 +56,12 @@ export async function createHookflowWorker(
       activities,
       ...workflowCode(options.workflowBundle),
       ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+      ...(options.activitySlots
+        ? {
+            maxConcurrentActivityTaskExecutions: options.activitySlots,
+            maxConcurrentLocalActivityExecutions: options.activitySlots,
+          }
+        : {}),
     }),
   ];
   if (deps.business) {

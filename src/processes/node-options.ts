@@ -1,0 +1,20 @@
+/**
+ * The V8 heap settings hookflow's production processes run with: the production image (Dockerfile
+ * `ENV NODE_OPTIONS`, the worker's — the larger — for both), docker-compose.yml (each service its
+ * own), the production-shape stack (`npm run stack:prod`, src/stack/hookflow-processes.ts) and the
+ * benchmark. test/node-options.test.ts keeps the deployment files in step with this one.
+ *
+ * Why cap at all: with Node's default limit (~4 GiB on a 24 GiB host) V8 collects lazily and the
+ * processes sat at 330–470 MiB resident doing work that fits in a fraction of that. Why it is
+ * safe: the receiver bounds the webhook bytes it holds at once (WEBHOOK_INFLIGHT_BYTES, 16 MiB;
+ * body-budget.ts) and the worker sizes its concurrent activities to its heap
+ * (src/worker/activity-slots.ts), so a burst of large events waits instead of exhausting the heap.
+ * `--max-semi-space-size=4` keeps the young generation small (V8 grows it to 16 MiB per semi-space
+ * under allocation pressure, about 48 MiB resident in all).
+ */
+export const PRODUCTION_NODE_OPTIONS = {
+  receiver: '--max-old-space-size=128 --max-semi-space-size=4',
+  worker: '--max-old-space-size=160 --max-semi-space-size=4',
+} as const;
+
+export type ProductionProcess = keyof typeof PRODUCTION_NODE_OPTIONS;
