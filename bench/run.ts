@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import * as prettier from 'prettier';
 import {
+  CONFIG_VARIABLES,
   DEFAULT_MAX_CACHED_WORKFLOWS,
   DEFAULT_TEMPORAL_PRAGMAS,
   FERRETDB_BIN,
@@ -30,6 +31,7 @@ import {
   heapCapsDescription,
   useBenchStack,
   useHeapCaps,
+  useHookflowEnv,
   type BenchStackKind,
 } from './stack';
 
@@ -44,6 +46,7 @@ import {
  *   npm run bench -- --only ack,burst   # some phases: ack, ceiling, e2e, growth, burst
  *   npm run bench -- --stack prod       # temporal-server on PostgreSQL (npm run stack:prod's shape); default embedded
  *   npm run bench -- --node-defaults    # hookflow without the production image's heap caps (node-options.ts)
+ *   npm run bench -- --hookflow-env WORKER_ACTIVITY_SLOTS=100   # a hookflow setting for every process (repeatable)
  *
  * Phase groups, each on a fresh stack: ack (Stripe docs handler baseline, then hookflow's receiver
  * at fixed concurrency and fixed arrival rates); ceiling + e2e (trivial-workflow ceiling, then
@@ -57,6 +60,7 @@ interface Options {
   stack: string;
   out: string;
   nodeDefaults?: boolean;
+  hookflowEnv: string[];
 }
 
 async function main(): Promise<void> {
@@ -66,6 +70,12 @@ async function main(): Promise<void> {
     .option('--only <phases>', `comma-separated phases to run (${PHASES.join(', ')})`)
     .option('--stack <name>', `stack to run on: ${BENCH_STACK_KINDS.join(' or ')}`, 'embedded')
     .option('--node-defaults', "run hookflow with Node's default heap limits, not the production image's caps")
+    .option(
+      '--hookflow-env <KEY=VALUE>',
+      'a hookflow setting for every receiver and worker (repeatable); recorded in the report',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option(
       '--out <dir>',
       'directory for the reports (a trial run elsewhere leaves bench/results alone)',
@@ -78,6 +88,8 @@ async function main(): Promise<void> {
   }
   useBenchStack(options.stack as BenchStackKind);
   useHeapCaps(options.nodeDefaults ? 'node-defaults' : 'production');
+  const settings = hookflowSettings(options.hookflowEnv);
+  useHookflowEnv(settings);
   const phases = selectPhases(options.only);
   const plan = options.quick ? QUICK_PLAN : FULL_PLAN;
   const at = new Date();
@@ -100,7 +112,7 @@ async function main(): Promise<void> {
     phases,
     git: gitState(),
     machine: machine(),
-    tunings: tunings(plan, options.stack as BenchStackKind),
+    tunings: { ...tunings(plan, options.stack as BenchStackKind), hookflow_env_added: settings },
     ack: null,
     temporal: null,
     e2e: null,
@@ -269,6 +281,18 @@ function versionOf(binary: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** `KEY=VALUE` pairs of --hookflow-env, checked against the variables hookflow reads. */
+function hookflowSettings(pairs: string[]): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const pair of pairs) {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!match) throw new Error(`--hookflow-env ${pair}: expected KEY=VALUE`);
+    if (!CONFIG_VARIABLES.includes(match[1]!)) throw new Error(`--hookflow-env ${match[1]}: not a hookflow setting`);
+    settings[match[1]!] = match[2]!;
+  }
+  return settings;
 }
 
 /** Every setting the run applied, and the defaults it deliberately left alone. */

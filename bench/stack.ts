@@ -180,6 +180,12 @@ let heapCaps: 'production' | 'node-defaults' = 'production';
 export function useHeapCaps(choice: 'production' | 'node-defaults'): void {
   heapCaps = choice;
 }
+
+/** hookflow settings the run was given (`--hookflow-env KEY=VALUE`), for every process it starts. */
+const runEnv: Record<string, string> = {};
+export function useHookflowEnv(settings: Record<string, string>): void {
+  Object.assign(runEnv, settings);
+}
 export function heapCapsDescription(): Record<string, string> {
   return heapCaps === 'production'
     ? { receiver: PRODUCTION_NODE_OPTIONS.receiver, worker: PRODUCTION_NODE_OPTIONS.worker }
@@ -193,7 +199,7 @@ export async function startHookflow(
 ): Promise<HookflowProcesses> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
   const port = await freePort();
-  const env = { ...hookflowEnv(stack, port), ...options.env };
+  const env = { ...hookflowEnv(stack, port), ...runEnv, ...options.env };
   const logs = join(stack.dataDir, 'logs');
   const spawnHookflow = (name: 'receiver' | 'worker', command: string) =>
     spawnChild(

@@ -128,6 +128,19 @@ const envSchema = z.object({
       .pipe(z.number().min(2, 'must be at least 2'))
       .nullable(),
   ),
+  /**
+   * Activities and local activities one worker runs at once. Unset: as many as fit in half the V8
+   * heap each holding the largest accepted event (src/worker/activity-slots.ts; 10 under the
+   * production image's heap cap, 100 — the SDK's default — without one).
+   */
+  WORKER_ACTIVITY_SLOTS: optionalString.pipe(
+    z
+      .string()
+      .regex(/^\d{1,4}$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().min(1, 'must be at least 1').max(1_000))
+      .nullable(),
+  ),
   /** Port of the worker's Prometheus endpoint (`GET /metrics` on HOST); unset = no endpoint. */
   WORKER_METRICS_PORT: optionalString.pipe(
     z
@@ -245,6 +258,8 @@ export interface Config {
   reconciler: { afterSeconds: number; intervalSeconds: number; maxAttempts: number };
   /** Worker's Prometheus endpoint port, or null for none. */
   workerMetricsPort: number | null;
+  /** WORKER_ACTIVITY_SLOTS; null = sized from the heap. */
+  workerActivitySlots: number | null;
   shutdownGraceSeconds: number;
   clerk: { secretKey: string | null; apiUrl: string; maxRequestsPerSecond: number };
   sessions: { metadataKey: string };
@@ -326,6 +341,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.RECONCILE_MAX_ATTEMPTS,
     },
     workerMetricsPort: e.WORKER_METRICS_PORT,
+    workerActivitySlots: e.WORKER_ACTIVITY_SLOTS,
     shutdownGraceSeconds: e.SHUTDOWN_GRACE_SECONDS,
     clerk: {
       secretKey: e.CLERK_SECRET_KEY,

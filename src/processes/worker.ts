@@ -43,7 +43,7 @@ export async function startWorker(
     defaultTenant: config.defaultTenant,
     tenants: config.tenants.masterKey ? tenants : null,
   });
-  const slots = activitySlots(config.http.bodyLimitBytes);
+  const slots = config.workerActivitySlots ?? activitySlots(config.http.bodyLimitBytes);
   const worker = await createHookflowWorker(
     config.temporal,
     {
