@@ -2,7 +2,7 @@
  * The V8 heap settings hookflow's production processes run with: the production image (Dockerfile
  * `ENV NODE_OPTIONS`, the worker's — the larger — for both), docker-compose.yml (each service its
  * own), the production-shape stack (`npm run stack:prod`, src/stack/hookflow-processes.ts) and the
- * benchmark. test/node-options.test.ts keeps the deployment files in step with this one.
+ * benchmark. test/compose-file.test.ts keeps the deployment files in step with this one.
  *
  * Why cap at all: with Node's default limit (~4 GiB on a 24 GiB host) V8 collects lazily and the
  * processes sat at 330–470 MiB resident doing work that fits in a fraction of that. Why it is
@@ -16,5 +16,3 @@ export const PRODUCTION_NODE_OPTIONS = {
   receiver: '--max-old-space-size=128 --max-semi-space-size=4',
   worker: '--max-old-space-size=160 --max-semi-space-size=4',
 } as const;
-
-export type ProductionProcess = keyof typeof PRODUCTION_NODE_OPTIONS;

@@ -28,8 +28,9 @@ export interface HookflowProcesses {
 /**
  * hookflow's production processes as separate `node dist/src/cli/main.js serve|worker` children,
  * configured by environment variables only, with the production image's heap settings
- * (node-options.ts; an `env.NODE_OPTIONS` replaces them), as a deployment runs them. Receivers stop first (no new
- * events), then the workers drain (SIGTERM: in-flight work finishes within SHUTDOWN_GRACE_SECONDS).
+ * (src/processes/node-options.ts; an `env.NODE_OPTIONS` replaces them), as a deployment runs them.
+ * Receivers stop first (no new events), then the workers drain (SIGTERM: in-flight work finishes
+ * within SHUTDOWN_GRACE_SECONDS).
  */
 export async function startHookflowProcesses(options: HookflowProcessesOptions): Promise<HookflowProcesses> {
   const receivers: ManagedProcess[] = [];
