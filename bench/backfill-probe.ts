@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import * as prettier from 'prettier';
+import { formatReport } from './format-report';
 import { BACKFILL_PROGRESS_QUERY, backfillResourceWorkflowId, backfillWorkflowId } from '../src/contracts';
 import { FakeStripe } from '../src/fake-stripe/fake-stripe';
 import type { SnapshotResource } from '../src/stripe/snapshot-resources';
@@ -161,11 +161,9 @@ async function main(): Promise<void> {
   const stamp = report.at.replace(/[-:]/g, '').replace(/\.\d+/, '');
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
-  // Formatted as the repository's prettier check expects.
   const write = async (name: string, text: string) => {
     const filepath = join(dir, name);
-    const config = (await prettier.resolveConfig(filepath)) ?? {};
-    writeFileSync(filepath, await prettier.format(text, { ...config, filepath }));
+    writeFileSync(filepath, await formatReport(text, filepath));
   };
   await write(`backfill-${stamp}.json`, JSON.stringify(report));
   const line = (s: Scenario) =>

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
-import * as prettier from 'prettier';
+import { formatReport } from './format-report';
 import {
   CONFIG_VARIABLES,
   DEFAULT_MAX_CACHED_WORKFLOWS,
@@ -232,23 +232,14 @@ async function writeReport(report: BenchReport, at: Date, out: string): Promise<
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   // Formatted as prettier would: `npm test` runs `prettier --check .` over the repository.
-  const json = await format(JSON.stringify(report, null, 2), join(dir, 'latest.json'));
-  const markdown = await format(renderMarkdown(report), join(dir, 'latest.md'));
+  const json = await formatReport(JSON.stringify(report, null, 2), join(dir, 'latest.json'));
+  const markdown = await formatReport(renderMarkdown(report), join(dir, 'latest.md'));
   for (const name of [stamp, 'latest']) {
     writeFileSync(join(dir, `${name}.json`), json);
     writeFileSync(join(dir, `${name}.md`), markdown);
   }
   progress(`report: ${join(dir, stamp)}.md (and latest.md, .json)`);
   process.stdout.write(markdown.split('## Errors')[0]!.split('## Acknowledgement')[0]!);
-}
-
-async function format(text: string, filepath: string): Promise<string> {
-  try {
-    const config = (await prettier.resolveConfig(filepath)) ?? {};
-    return await prettier.format(text, { ...config, filepath });
-  } catch {
-    return text.endsWith('\n') ? text : `${text}\n`;
-  }
 }
 
 function gitState(): { commit: string; dirty: boolean } {

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreWatch } from './completion';
+import { formatReport } from './format-report';
 import { PRODUCTION_NODE_OPTIONS, REPO_ROOT, signatureHeader, stripeEvent, stripeObject, uniqueId } from './hookflow';
 import { BENCH_SECRET } from './events';
 import { MemorySampler, progress, runCleanups, sleep, type BenchChild } from './procs';
@@ -85,8 +86,12 @@ async function main(): Promise<void> {
   const dir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const name = `storm-${settings.target === 'worker' ? 'worker-' : ''}${at.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(dir, `${name}.md`), markdown(report));
+  for (const [file, text] of [
+    [`${name}.json`, JSON.stringify(report, null, 2)],
+    [`${name}.md`, markdown(report)],
+  ] as const) {
+    writeFileSync(join(dir, file), await formatReport(text, join(dir, file)));
+  }
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
