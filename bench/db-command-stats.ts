@@ -6,8 +6,9 @@ import { join } from 'node:path';
  * Preload (`node --require dist/bench/db-command-stats.js …`) that times every MongoDB command the
  * process sends, grouped by command, collection and the shape of its filter (field names, not
  * values), and writes the totals as JSON to `$HOOKFLOW_DB_STATS_DIR/<pid>.json` on SIGWINCH (and
- * resets them; not SIGUSR2: the Temporal runtime shuts a worker down on it). Used by bench/growth-probe.ts to find which operation grows with the store; not loaded by
- * hookflow itself. Times are the driver's round-trip durations, so they include the server's work.
+ * resets them; not SIGUSR2: the Temporal runtime shuts a worker down on it). Used by
+ * bench/growth-probe.ts to find which operation grows with the store; not loaded by hookflow
+ * itself. Times are the driver's round-trip durations, so they include the server's work.
  */
 interface Stat {
   count: number;

@@ -180,16 +180,16 @@ let heapCaps: 'production' | 'node-defaults' = 'production';
 export function useHeapCaps(choice: 'production' | 'node-defaults'): void {
   heapCaps = choice;
 }
+/** NODE_OPTIONS per process, as the report's tunings record them. */
+export function heapCapsDescription(): Record<string, string> {
+  const nodeDefaults = "Node's defaults (--node-defaults)";
+  return heapCaps === 'production' ? { ...PRODUCTION_NODE_OPTIONS } : { receiver: nodeDefaults, worker: nodeDefaults };
+}
 
 /** hookflow settings the run was given (`--hookflow-env KEY=VALUE`), for every process it starts. */
 const runEnv: Record<string, string> = {};
 export function useHookflowEnv(settings: Record<string, string>): void {
   Object.assign(runEnv, settings);
-}
-export function heapCapsDescription(): Record<string, string> {
-  return heapCaps === 'production'
-    ? { receiver: PRODUCTION_NODE_OPTIONS.receiver, worker: PRODUCTION_NODE_OPTIONS.worker }
-    : { receiver: "Node's defaults (--node-defaults)", worker: "Node's defaults (--node-defaults)" };
 }
 
 export async function startHookflow(

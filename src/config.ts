@@ -247,7 +247,10 @@ export interface Config {
     address: string;
     namespace: string;
     taskQueue: string;
-    /** Worker's workflow cache size; null = the SDK's default (sized from the V8 heap limit). */
+    /**
+     * Worker's workflow cache size (loadConfig: WORKER_MAX_CACHED_WORKFLOWS, else 200). Absent or null
+     * (in-process workers built without loadConfig) = the SDK's default, sized from the V8 heap limit.
+     */
     maxCachedWorkflows?: number | null;
   };
   stripe: { webhookSecrets: string[]; toleranceSeconds: number };
