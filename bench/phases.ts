@@ -5,6 +5,7 @@ import { StoreWatch, type CompletionResult } from './completion';
 import { BENCH_SECRET, EventGenerator } from './events';
 import { REPO_ROOT, freePort } from './hookflow';
 import { connectionsForRate, describeLoad, round, runLoad, type LoadResult } from './load';
+import { buildEvents, runOpenLoad } from './open-load';
 import type { Plan } from './plan';
 import { prefillStore, type PrefillResult } from './prefill';
 import { CpuMeter, MemorySampler, progress, settle, sleep, spawnChild, type BenchChild } from './procs';
@@ -192,9 +193,13 @@ async function ackStep(
   settleTimeoutMs: number,
   load: { connections: number; durationS: number; rate?: number },
 ): Promise<AckStep> {
+  // Open model: the signed events are built before the clock (and the CPU meter) starts.
+  const events = load.rate ? buildEvents(new EventGenerator(), { rate: load.rate, durationS: load.durationS }) : [];
   const settleMs = await settle(busy, settleTimeoutMs);
   const meter = new CpuMeter(pids).start();
-  const result = await runLoad({ url, generator: new EventGenerator(), ...load });
+  const result = load.rate
+    ? await runOpenLoad({ url, events, rate: load.rate, connections: load.connections })
+    : await runLoad({ url, generator: new EventGenerator(), ...load });
   const cpu = meter.stop();
   return {
     ...result,
@@ -502,15 +507,10 @@ export async function burstPhase(plan: Plan): Promise<BurstResult> {
     try {
       const start = await watch.begin();
       progress(`burst: ${events} events at ${rate}/s (open model), worker running`);
+      const signed = buildEvents(new EventGenerator(), { rate, amount: events });
       const meter = new CpuMeter(pids).start();
       const startedAt = Date.now();
-      const load = await runLoad({
-        url,
-        generator: new EventGenerator(),
-        connections: connectionsForRate(rate),
-        amount: events,
-        rate,
-      });
+      const load = await runOpenLoad({ url, events: signed, rate, connections: connectionsForRate(rate) });
       progress(`burst: sent — ${describeLoad(load)}`);
       const completion = await watch.waitForOutcomes({
         label: 'burst',
