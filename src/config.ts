@@ -99,6 +99,12 @@ const envSchema = z.object({
    * Temporal): bounds the load a burst puts on Temporal.
    */
   WORKFLOW_START_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(32),
+  /**
+   * Acknowledgement latency the receiver protects, ms: while more than 1 % of deliveries take
+   * longer, it halves its workflow starts in flight (down to none), then adds one back every
+   * 250 ms they do not (src/receiver/start-pacer.ts). 0 turns pacing off.
+   */
+  WORKFLOW_START_ACK_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(50),
   /** Starts a receiver queues beyond those in flight; past it new events are left to the reconciler. */
   WORKFLOW_START_QUEUE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Most deliveries one group commit writes together (one inbox entry + one insert of the events). */
@@ -240,7 +246,12 @@ export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export interface Config {
   env: 'development' | 'test' | 'production';
   http: { host: string; port: number; bodyLimitBytes: number; inFlightBytes: number };
-  intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
+  intake: {
+    startConcurrency: number;
+    startAckTargetMs: number;
+    startQueueLimit: number;
+    maxBatch: number;
+  };
   logLevel: string;
   mongoUrl: string;
   temporal: {
@@ -309,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     intake: {
       startConcurrency: e.WORKFLOW_START_CONCURRENCY,
+      startAckTargetMs: e.WORKFLOW_START_ACK_TARGET_MS,
       startQueueLimit: e.WORKFLOW_START_QUEUE_LIMIT,
       maxBatch: e.INTAKE_MAX_BATCH,
     },

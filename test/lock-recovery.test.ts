@@ -105,7 +105,7 @@ describe('lock recovery and transient store errors', () => {
         bodyLimitBytes: 1024 * 1024,
         toleranceSeconds: 300,
         storeRetryBudgetMs: 1_500,
-        intake: { startConcurrency: 1, startQueueLimit: 10, maxBatch: 10 },
+        intake: { startConcurrency: 1, startAckTargetMs: 0, startQueueLimit: 10, maxBatch: 10 },
       });
       const server = app.listen(0, '127.0.0.1');
       server.on('clientError', answerClientError);

@@ -27,7 +27,12 @@ describe('operator endpoints', () => {
     assert.deepEqual(await ready.json(), {
       status: 'ready',
       checks: { mongo: 'ok', temporal: 'ok' },
-      starts: { backlog: 0, inFlight: 0, queueLimit: hookflow.config.intake.startQueueLimit },
+      starts: {
+        backlog: 0,
+        inFlight: 0,
+        limit: hookflow.config.intake.startConcurrency,
+        queueLimit: hookflow.config.intake.startQueueLimit,
+      },
     });
   });
 

@@ -1,10 +1,12 @@
 import Koa from 'koa';
 import { createAdminUi, type AdminUiDeps } from '../admin/admin-router';
 import type { Registry } from 'prom-client';
+import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { EventStore } from '../stores/event-store';
 import type { StartEventWorkflowInput } from '../temporal/event-workflows';
 import { createWorkflowStarter } from '../temporal/workflow-starter';
+import { createStartPacer } from './start-pacer';
 import { createAdminApiRouter, type AdminApiDeps } from './admin-api-router';
 import { createDeliveriesApiRouter, type DeliveriesApiDeps } from './deliveries-api-router';
 import { createBodyBudget } from './body-budget';
@@ -31,7 +33,7 @@ export interface AppDeps {
   /** How long a delivery retries a transient store error before answering 503 (default 2 s). */
   storeRetryBudgetMs?: number;
   /** Group commit and start queue settings (config.intake). */
-  intake: { startConcurrency: number; startQueueLimit: number; maxBatch: number };
+  intake: Config['intake'];
   /** Read-only support API (`/api/*`); absent in tests that need only the webhook route. */
   adminApi?: AdminApiDeps;
   /** Failed outbound deliveries: list, resend, recover (`/api/deliveries`, `/api/endpoints/:id/recover`). */
@@ -52,11 +54,16 @@ export interface ReceiverApp {
 
 export function createApp(deps: AppDeps): ReceiverApp {
   const app = new Koa();
+  const pacer = createStartPacer({
+    maxConcurrency: deps.intake.startConcurrency,
+    ackTargetMs: deps.intake.startAckTargetMs,
+    onRaise: () => starter.wake(),
+  });
   const starter = createWorkflowStarter({
     start: deps.startWorkflow,
     release: (inboxId) => deps.events.releaseInbox(inboxId),
     log: deps.log,
-    concurrency: deps.intake.startConcurrency,
+    concurrency: pacer.limit,
     queueLimit: deps.intake.startQueueLimit,
     observe: {
       startLagSeconds: (seconds) => metrics.startLag.observe(seconds),
@@ -80,6 +87,7 @@ export function createApp(deps: AppDeps): ReceiverApp {
   const metrics = createReceiverMetrics({
     startBacklog: () => starter.backlog(),
     startsInFlight: () => starter.inFlight(),
+    startLimit: () => pacer.limit(),
     intakeWaiting: () => intake.waiting(),
     bodyBytesInFlight: () => bodyBudget.inFlightBytes(),
     bodiesWaiting: () => bodyBudget.waiting(),
@@ -94,13 +102,21 @@ export function createApp(deps: AppDeps): ReceiverApp {
   const health = createHealthRouter(deps.readiness, metrics.registry, deps.log, () => ({
     backlog: starter.backlog(),
     inFlight: starter.inFlight(),
+    limit: pacer.limit(),
     queueLimit: deps.intake.startQueueLimit,
   }));
   if (deps.adminUi) app.use(createAdminUi(deps.adminUi));
-  // Only deliveries are budgeted: the support API and page must stay usable during a storm.
-  app.use((ctx, next) =>
-    ctx.method === 'POST' && ctx.path.startsWith('/webhooks/stripe') ? bodyBudget.middleware(ctx, next) : next(),
-  );
+  // Only deliveries are budgeted (the support API and page must stay usable during a storm) and
+  // timed for the start pacer: from the request to its answer, waiting for the budget included.
+  app.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || !ctx.path.startsWith('/webhooks/stripe')) return next();
+    const begin = performance.now();
+    try {
+      await bodyBudget.middleware(ctx, next);
+    } finally {
+      pacer.observe(performance.now() - begin);
+    }
+  });
   app.use(webhooks.routes()).use(webhooks.allowedMethods());
   app.use(health.routes()).use(health.allowedMethods());
   if (deps.adminApi) {

@@ -10,7 +10,7 @@ export function createHealthRouter(
   registry: Registry,
   log: Logger,
   /** Start backlog shown by `/readyz` (the receiver stays ready: events are stored before the answer). */
-  startQueue: () => { backlog: number; inFlight: number; queueLimit: number },
+  startQueue: () => { backlog: number; inFlight: number; limit: number; queueLimit: number },
   timeoutMs = 2_000,
 ): Router {
   const router = new Router();

@@ -13,6 +13,7 @@ export interface ReceiverMetrics {
 export interface ReceiverGauges {
   startBacklog(): number;
   startsInFlight(): number;
+  startLimit(): number;
   intakeWaiting(): number;
   bodyBytesInFlight(): number;
   bodiesWaiting(): number;
@@ -36,6 +37,11 @@ export function createReceiverMetrics(gauges: ReceiverGauges): ReceiverMetrics {
   );
   gauge('hookflow_workflow_starts_in_flight', 'Workflow starts this receiver is making right now', () =>
     gauges.startsInFlight(),
+  );
+  gauge(
+    'hookflow_workflow_start_limit',
+    'Workflow starts this receiver may have in flight now (lowered while acknowledgements are slow)',
+    () => gauges.startLimit(),
   );
   gauge('hookflow_intake_waiting', 'Deliveries waiting for their group commit', () => gauges.intakeWaiting());
   gauge('hookflow_webhook_body_bytes_in_flight', 'Declared body bytes of deliveries being read or stored', () =>

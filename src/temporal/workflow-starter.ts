@@ -13,8 +13,11 @@ export interface WorkflowStarterDeps {
   /** Every workflow of the group is started: its inbox entry can go. */
   release: (inboxId: string) => Promise<void>;
   log: Logger;
-  /** Starts in flight at once: bounds the load one receiver puts on Temporal. */
-  concurrency: number;
+  /**
+   * Starts in flight at once: bounds the load one receiver puts on Temporal. A function is read
+   * before every start (the receiver's start pacer lowers it while acknowledgements are slow).
+   */
+  concurrency: number | (() => number);
   /** Starts waiting beyond those in flight; past it a group is left to the reconciler. */
   queueLimit: number;
   observe?: {
@@ -28,6 +31,8 @@ export interface WorkflowStarter {
   enqueue(group: StartGroup): boolean;
   backlog(): number;
   inFlight(): number;
+  /** The concurrency may have risen: start what now fits. */
+  wake(): void;
   /** Waits for queued starts up to `timeoutMs`; what is left stays in the inbox for the reconciler. */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -48,9 +53,10 @@ export function createWorkflowStarter(deps: WorkflowStarterDeps): WorkflowStarte
   const queue: Array<{ state: GroupState; input: StartEventWorkflowInput }> = [];
   let running = 0;
   let idle: Array<() => void> = [];
+  const limit = typeof deps.concurrency === 'number' ? () => deps.concurrency as number : deps.concurrency;
 
   function pump(): void {
-    while (running < deps.concurrency && queue.length > 0) {
+    while (running < limit() && queue.length > 0) {
       const next = queue.shift()!;
       running++;
       void startOne(next.state, next.input).finally(() => {
@@ -96,6 +102,7 @@ export function createWorkflowStarter(deps: WorkflowStarterDeps): WorkflowStarte
     },
     backlog: () => queue.length,
     inFlight: () => running,
+    wake: pump,
     async drain(timeoutMs) {
       if (running === 0 && queue.length === 0) return;
       let timer: NodeJS.Timeout | undefined;

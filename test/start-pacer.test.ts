@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createStartPacer, nextStartLimit } from '../src/receiver/start-pacer';
+import { createWorkflowStarter } from '../src/temporal/workflow-starter';
+import { createLogger } from '../src/logger';
+
+describe('start pacer: workflow starts give way to acknowledgements', () => {
+  it('halves the limit after a window with more than 1 % slow acknowledgements, else adds one up to the maximum', () => {
+    assert.equal(nextStartLimit(32, 32, { seen: 200, slow: 3 }, 0.01), 16);
+    assert.equal(nextStartLimit(1, 32, { seen: 200, slow: 3 }, 0.01), 0);
+    assert.equal(nextStartLimit(0, 32, { seen: 200, slow: 200 }, 0.01), 0);
+    assert.equal(nextStartLimit(16, 32, { seen: 200, slow: 2 }, 0.01), 17, '1 % slow is still within the share');
+    assert.equal(nextStartLimit(0, 32, { seen: 200, slow: 0 }, 0.01), 1);
+    assert.equal(nextStartLimit(32, 32, { seen: 200, slow: 0 }, 0.01), 32);
+    assert.equal(nextStartLimit(5, 32, { seen: 0, slow: 0 }, 0.01), 6, 'no deliveries: nothing to protect');
+  });
+
+  it('is off with a target of 0: the limit stays at the maximum whatever it observes', () => {
+    const pacer = createStartPacer({ maxConcurrency: 8, ackTargetMs: 0, windowMs: 5 });
+    for (let i = 0; i < 100; i++) pacer.observe(10_000);
+    assert.equal(pacer.limit(), 8);
+  });
+
+  it('pauses queued starts while acknowledgements are slow and resumes them when they are fast again', async () => {
+    const pacer = createStartPacer({ maxConcurrency: 4, ackTargetMs: 50, windowMs: 20, onRaise: () => starter.wake() });
+    const started: string[] = [];
+    const starter = createWorkflowStarter({
+      start: async (input) => {
+        started.push(input.summary.eventId);
+      },
+      release: async () => undefined,
+      log: createLogger('silent'),
+      concurrency: pacer.limit,
+      queueLimit: 100,
+    });
+    try {
+      // Slow acknowledgements for a few windows: 4 → 2 → 1 → 0.
+      const deadline = Date.now() + 2_000;
+      while (pacer.limit() > 0 && Date.now() < deadline) {
+        pacer.observe(500);
+        await sleep(5);
+      }
+      assert.equal(pacer.limit(), 0);
+      const inputs = ['evt_a', 'evt_b', 'evt_c'].map((eventId) => ({
+        tenantId: 'default',
+        summary: { eventId } as never,
+      }));
+      assert.equal(starter.enqueue({ inboxId: 'inbox:1', inputs, acknowledgedAt: Date.now() }), true);
+      assert.deepEqual(started, [], 'no start while acknowledgements are slow');
+      assert.equal(starter.backlog(), 3);
+      // Fast acknowledgements (or none): the limit climbs back and the queued starts run.
+      await starter.drain(2_000);
+      assert.deepEqual(started.sort(), ['evt_a', 'evt_b', 'evt_c']);
+      assert.ok(pacer.limit() >= 1);
+    } finally {
+      pacer.stop();
+    }
+  });
+});
