@@ -11,6 +11,10 @@ export type { StripeEventPayload } from '../src/stripe/sample-events';
 export { summarizeEvent } from '../src/stripe/event-summary';
 export { REPO_ROOT } from '../src/version';
 export { CONFIG_VARIABLES, DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config';
-export { PRODUCTION_NODE_OPTIONS } from '../src/processes/node-options';
+export {
+  PRODUCTION_MALLOC_ARENA_MAX,
+  PRODUCTION_NODE_OPTIONS,
+  productionProcessEnv,
+} from '../src/processes/node-options';
 export { bindModels, eventKey, objectChildKey, objectStateKey } from '../src/stores/event-models';
 export { bindBusinessModels, businessKey } from '../src/stores/business-schemas';

@@ -66,8 +66,8 @@ export function renderMarkdown(report: BenchReport): string {
   push(`# hookflow benchmark — ${report.at}`, '');
   push(
     `Stack \`${report.stack}\`: ${STACK_DESCRIPTIONS[report.stack] ?? 'unknown'} (fresh data directory per phase group), ` +
-      `receiver (\`hookflow serve\`) and worker (\`hookflow worker\`) as separate processes, load from autocannon in the ` +
-      `benchmark process, everything on one machine over loopback. Commit ${report.git.commit}${report.git.dirty ? ' (working tree had uncommitted changes)' : ''}.`,
+      `receiver (\`hookflow serve\`) and worker (\`hookflow worker\`) as separate processes, load from the benchmark process ` +
+      `(autocannon for closed-model steps, bench/open-load.ts on undici for fixed arrival rates), everything on one machine over loopback. Commit ${report.git.commit}${report.git.dirty ? ' (working tree had uncommitted changes)' : ''}.`,
     '',
   );
   if (report.quick)
@@ -130,8 +130,9 @@ export function renderMarkdown(report: BenchReport): string {
     push('## Acknowledgement', '');
     push(
       'Fresh signed, unique, mixed events per request. Closed model: fixed connections, each sending when answered. ' +
-        'Open model: autocannon `overallRate` spread over the listed connections. Latency of 2xx answers as measured ' +
-        '(no coordinated-omission correction). hookflow: receiver only — the worker is not running, so the events of ' +
+        'Open model (bench/open-load.ts): request i sent i/rate s after the start whatever was answered, over at most ' +
+        'the listed connections; latency from its scheduled time to the answer (waits for a free connection count), ' +
+        'signed events built before the clock starts. hookflow: receiver only — the worker is not running, so the events of ' +
         'one step wait in Temporal instead of loading the next step; each step starts once the stack is idle again.',
       '',
     );

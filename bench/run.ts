@@ -341,12 +341,13 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
       NODE_OPTIONS: heapCapsDescription(),
     },
     load_generator: {
-      tool: `autocannon ${packageVersion('autocannon')}, in the benchmark process`,
+      tool: `closed model: autocannon ${packageVersion('autocannon')}; fixed arrival rates: bench/open-load.ts on undici ${packageVersion('undici')} (sends on schedule, events signed before the clock starts); both in the benchmark process`,
       requests:
         'POST /webhooks/stripe, a fresh signed event per request (pretty-printed like Stripe, Stripe-Signature t=…,v1=…)',
       timeout_s: 30,
       open_model_connections: `max(10, min(500, rate/4)): ${[250, 500, 1000, 2000].map((rate) => `${rate}/s → ${connectionsForRate(rate)}`).join(', ')}`,
-      latency: 'raw 2xx response times (ignoreCoordinatedOmission)',
+      latency:
+        'closed model: raw 2xx response times; open model: from each request’s scheduled send time to its answer',
       warm_up: `${plan.warmUpS} s at 50 connections before a server's first measured step (not counted)`,
     },
     plan,

@@ -6,7 +6,9 @@ import { freeProdPorts, startProdInfra, type ProdInfra } from '../src/stack/prod
 import { BENCH_SECRET } from './events';
 import {
   FERRETDB_BIN,
+  PRODUCTION_MALLOC_ARENA_MAX,
   PRODUCTION_NODE_OPTIONS,
+  productionProcessEnv,
   REPO_ROOT,
   TEMPORAL_BIN,
   freePort,
@@ -180,10 +182,13 @@ let heapCaps: 'production' | 'node-defaults' = 'production';
 export function useHeapCaps(choice: 'production' | 'node-defaults'): void {
   heapCaps = choice;
 }
-/** NODE_OPTIONS per process, as the report's tunings record them. */
+/** NODE_OPTIONS (and MALLOC_ARENA_MAX) per process, as the report's tunings record them. */
 export function heapCapsDescription(): Record<string, string> {
-  const nodeDefaults = "Node's defaults (--node-defaults)";
-  return heapCaps === 'production' ? { ...PRODUCTION_NODE_OPTIONS } : { receiver: nodeDefaults, worker: nodeDefaults };
+  const nodeDefaults = "Node's and glibc's defaults (--node-defaults)";
+  if (heapCaps !== 'production') return { receiver: nodeDefaults, worker: nodeDefaults };
+  const describe = (role: 'receiver' | 'worker') =>
+    `${PRODUCTION_NODE_OPTIONS[role]}, MALLOC_ARENA_MAX=${PRODUCTION_MALLOC_ARENA_MAX}`;
+  return { receiver: describe('receiver'), worker: describe('worker') };
 }
 
 /** hookflow settings the run was given (`--hookflow-env KEY=VALUE`), for every process it starts. */
@@ -201,12 +206,15 @@ export async function startHookflow(
   const port = await freePort();
   const env = { ...hookflowEnv(stack, port), ...runEnv, ...options.env };
   const logs = join(stack.dataDir, 'logs');
+  // HOOKFLOW_BENCH_CPU_PROF_DIR=<dir>: V8 CPU profiles of receiver and worker, written when they stop.
+  const profileDir = process.env.HOOKFLOW_BENCH_CPU_PROF_DIR;
+  const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
   const spawnHookflow = (name: 'receiver' | 'worker', command: string) =>
     spawnChild(
       name,
       process.execPath,
-      [...(options.nodeArgs?.[name] ?? []), CLI, command],
-      { ...processEnv(env), ...(heapCaps === 'production' ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS[name] } : {}) },
+      [...profileArgs, ...(options.nodeArgs?.[name] ?? []), CLI, command],
+      { ...processEnv(env), ...(heapCaps === 'production' ? productionProcessEnv(name) : {}) },
       join(logs, `${name}.log`),
     );
   const worker = parts.worker ? spawnHookflow('worker', 'worker') : null;

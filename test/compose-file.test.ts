@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../src/config';
 import { SEARCH_ATTRIBUTE_TYPES } from '../src/contracts';
-import { PRODUCTION_NODE_OPTIONS } from '../src/processes/node-options';
+import { PRODUCTION_MALLOC_ARENA_MAX, PRODUCTION_NODE_OPTIONS } from '../src/processes/node-options';
 import {
   NAMESPACE_RETENTION_DAYS,
   NUM_HISTORY_SHARDS,
@@ -157,10 +157,15 @@ describe('docker-compose.yml', () => {
     assert.deepEqual(temporalAddresses, ['temporal:7233', 'temporal:7233']);
   });
 
-  it('runs each process with the heap caps of src/processes/node-options.ts, the image defaulting to the worker cap', () => {
+  it('runs each process with the heap caps and malloc arenas of src/processes/node-options.ts, the image defaulting to the worker cap', () => {
     const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
     const imageDefault = /^ENV NODE_OPTIONS="([^"]+)"$/m.exec(dockerfile)?.[1];
     assert.equal(imageDefault, PRODUCTION_NODE_OPTIONS.worker, 'Dockerfile ENV NODE_OPTIONS');
+    assert.equal(
+      /^ENV MALLOC_ARENA_MAX=(\S+)$/m.exec(dockerfile)?.[1],
+      PRODUCTION_MALLOC_ARENA_MAX,
+      'Dockerfile ENV MALLOC_ARENA_MAX',
+    );
     for (const [name, service] of hookflow) {
       const role = service.command?.[0] === 'serve' ? 'receiver' : 'worker';
       const effective: unknown = service.environment?.NODE_OPTIONS ?? imageDefault;

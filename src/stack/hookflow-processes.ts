@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../version';
 import { waitFor } from './local-stack';
 import { startManagedProcess, type ManagedProcess } from './managed-process';
-import { PRODUCTION_NODE_OPTIONS } from '../processes/node-options';
+import { productionProcessEnv } from '../processes/node-options';
 import { isListening } from './ports';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -50,7 +50,7 @@ export async function startHookflowProcesses(options: HookflowProcessesOptions):
           [CLI, 'worker'],
           join(options.logDir, `worker-${index + 1}.log`),
           {
-            NODE_OPTIONS: PRODUCTION_NODE_OPTIONS.worker,
+            ...productionProcessEnv('worker'),
             ...options.env,
             WORKER_METRICS_PORT: String(port),
           },
@@ -65,7 +65,7 @@ export async function startHookflowProcesses(options: HookflowProcessesOptions):
           [CLI, 'serve'],
           join(options.logDir, `receiver-${index + 1}.log`),
           {
-            NODE_OPTIONS: PRODUCTION_NODE_OPTIONS.receiver,
+            ...productionProcessEnv('receiver'),
             ...options.env,
             PORT: String(port),
           },
