@@ -15,6 +15,18 @@ describe('start pacer: workflow starts give way to acknowledgements', () => {
     assert.equal(nextStartLimit(5, 32, { seen: 0, slow: 0 }, 0.01), 6, 'no deliveries: nothing to protect');
   });
 
+  it('returns to the maximum when stopped (shutdown drains the queue at full concurrency)', async () => {
+    const pacer = createStartPacer({ maxConcurrency: 8, ackTargetMs: 50, windowMs: 5 });
+    const deadline = Date.now() + 2_000;
+    while (pacer.limit() > 0 && Date.now() < deadline) {
+      pacer.observe(500);
+      await sleep(2);
+    }
+    assert.equal(pacer.limit(), 0);
+    pacer.stop();
+    assert.equal(pacer.limit(), 8);
+  });
+
   it('is off with a target of 0: the limit stays at the maximum whatever it observes', () => {
     const pacer = createStartPacer({ maxConcurrency: 8, ackTargetMs: 0, windowMs: 5 });
     for (let i = 0; i < 100; i++) pacer.observe(10_000);

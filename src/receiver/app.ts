@@ -132,5 +132,11 @@ export function createApp(deps: AppDeps): ReceiverApp {
     app.use(events.routes()).use(events.allowedMethods());
   }
   app.on('error', (error: unknown) => deps.log.error({ err: error }, 'koa error'));
-  return { app, drainStarts: (timeoutMs) => starter.drain(timeoutMs), registry: metrics.registry };
+  const drainStarts = (timeoutMs: number) => {
+    // Shutting down: no more answers to protect, so the queued starts go at full concurrency.
+    pacer.stop();
+    starter.wake();
+    return starter.drain(timeoutMs);
+  };
+  return { app, drainStarts, registry: metrics.registry };
 }

@@ -27,6 +27,7 @@ export interface StartPacer {
   observe(ms: number): void;
   /** Starts that may be in flight now. */
   limit(): number;
+  /** Stops pacing (shutdown: no answer left to protect); the limit returns to the maximum. */
   stop(): void;
 }
 
@@ -62,6 +63,9 @@ export function createStartPacer(options: StartPacerOptions): StartPacer {
       if (ms > options.ackTargetMs) slow++;
     },
     limit: () => current,
-    stop: () => clearInterval(timer),
+    stop() {
+      clearInterval(timer);
+      current = max;
+    },
   };
 }
