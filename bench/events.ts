@@ -166,6 +166,15 @@ function weightedSequence(): number[] {
   return sequence;
 }
 
+/** The headers Stripe sends with a delivery, for both load generators. */
+export function deliveryHeaders(event: GeneratedEvent): Record<string, string> {
+  return {
+    'content-type': 'application/json; charset=utf-8',
+    'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+    'stripe-signature': event.signature,
+  };
+}
+
 export class EventGenerator {
   private readonly templates = EVENT_MIX.map(buildTemplate);
   private readonly sequence = weightedSequence();

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import type { EventGenerator } from './events';
+import { deliveryHeaders, type EventGenerator } from './events';
 
 /**
  * One autocannon run against a webhook URL with fresh signed events per request. Either closed
@@ -71,11 +71,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
             method: 'POST',
             path,
             body: event.body,
-            headers: {
-              'content-type': 'application/json; charset=utf-8',
-              'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-              'stripe-signature': event.signature,
-            },
+            headers: deliveryHeaders(event),
           };
         },
       },

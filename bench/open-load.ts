@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import type { EventGenerator, GeneratedEvent } from './events';
+import { deliveryHeaders, type EventGenerator, type GeneratedEvent } from './events';
 import { round, type LoadResult } from './load';
 
 /**
@@ -67,11 +67,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
         method: 'POST',
         path: url.pathname,
         body: event.body,
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-          'stripe-signature': event.signature,
-        },
+        headers: deliveryHeaders(event),
       });
       await answer.body.dump();
       const code = String(answer.statusCode);
