@@ -3,10 +3,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StoreWatch } from './completion';
 import { formatReport } from './format-report';
-import { PRODUCTION_NODE_OPTIONS, REPO_ROOT, signatureHeader, stripeEvent, stripeObject, uniqueId } from './hookflow';
+import { REPO_ROOT, signatureHeader, stripeEvent, stripeObject, uniqueId } from './hookflow';
 import { BENCH_SECRET } from './events';
 import { MemorySampler, progress, runCleanups, sleep, type BenchChild } from './procs';
-import { startBenchStack, startHookflow } from './stack';
+import { heapCapsDescription, startBenchStack, startHookflow } from './stack';
 
 /**
  * A storm of large signed deliveries (`--body-kib`, default 900 KiB) on a fresh embedded stack per
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
   const report = {
     at,
     settings,
-    node_options: PRODUCTION_NODE_OPTIONS,
+    // What startHookflow gave the processes (heap caps and arena count), as the harness records it.
+    node_options: heapCapsDescription(),
     machine_note: 'other work may have been running; RSS and survival are the figures',
     runs,
   };
@@ -199,13 +200,18 @@ async function storm(settings: Settings, env: Record<string, string>, run: strin
   }
 }
 
-function markdown(report: { at: string; settings: Settings; runs: StormResult[] }): string {
+function markdown(report: {
+  at: string;
+  settings: Settings;
+  node_options: Record<string, string>;
+  runs: StormResult[];
+}): string {
   const { target, body_kib, concurrency, total } = report.settings;
   const worker = target === 'worker';
   const lines = [
     `# Large-body storm (${target}) ${report.at}`,
     '',
-    `${total} signed deliveries of ${body_kib} KiB, ${concurrency} at a time, against ${worker ? '`hookflow serve` and `hookflow worker`' : '`hookflow serve`'} with the production image's heap caps (receiver \`${PRODUCTION_NODE_OPTIONS.receiver}\`, worker \`${PRODUCTION_NODE_OPTIONS.worker}\`) on the embedded stack (\`node dist/bench/storm-probe.js --target ${target}\`).${worker ? ' Refused deliveries are retried every second until acknowledged, as Stripe retries them; the worker starts once all are stored, on the whole backlog. Peak RSS is the worker’s.' : ''}`,
+    `${total} signed deliveries of ${body_kib} KiB, ${concurrency} at a time, against ${worker ? '`hookflow serve` and `hookflow worker`' : '`hookflow serve`'} with the production image's memory settings (receiver \`${report.node_options.receiver}\`, worker \`${report.node_options.worker}\`) on the embedded stack (\`node dist/bench/storm-probe.js --target ${target}\`).${worker ? ' Refused deliveries are retried every second until acknowledged, as Stripe retries them; the worker starts once all are stored, on the whole backlog. Peak RSS is the worker’s.' : ''}`,
     '',
     `| run | answers | ${worker ? 'acknowledged | processed | failed | ' : ''}${target} | peak RSS MiB | s |`,
     `| --- | ------- | ${worker ? '------------ | --------- | ------ | ' : ''}${'-'.repeat(target.length)} | ------------ | - |`,

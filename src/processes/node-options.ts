@@ -22,8 +22,8 @@ export const PRODUCTION_NODE_OPTIONS = {
  * glibc's malloc gives each thread that allocates its own arena (up to 8 per core), and memory
  * freed in one arena is not reused by another: under load the receiver's threads (main, libuv
  * pool, V8's helpers) left 10–15 MiB resident in half-empty arenas. Two arenas: 148 MiB peak in the
- * benchmark's acknowledgement phase where the same run without peaked at 157–162 MiB
- * (bench/results, ack-only runs of this change). Set in the Dockerfile too (`ENV MALLOC_ARENA_MAX`).
+ * benchmark's acknowledgement phase where the same runs without peaked at 157–162 MiB
+ * (bench/results/ack-only-start-pacer-malloc-arena-2-20261127T105101Z.md and the two before it). Set in the Dockerfile too (`ENV MALLOC_ARENA_MAX`).
  */
 export const PRODUCTION_MALLOC_ARENA_MAX = '2';
 
