@@ -36,34 +36,43 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const CONTROL = /[\u0000-\u001F\u007F]/;
 
+// How a lone surrogate gets into parsed JSON: a `\uD800`–`\uDFFF` escape. The text itself cannot
+// hold one — it was decoded from UTF-8 with `fatal: true` — so a text without such an escape (false
+// positives such as `\\uD8` only cost the full check) yields no lone surrogate.
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
 /**
  * Walks the parsed body once: every key and string must be well-formed Unicode, and nothing may
  * nest deeper than `maxDepth`. Stops at the first problem, so a hostile body costs one bounded walk.
+ * Given the text it was parsed from, strings are only checked when the text has a surrogate escape
+ * (the receiver's hot path: no allocation, no regular expression per string).
  */
-export function checkJsonShape(value: unknown): void {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value, depth: 0 }];
-  while (stack.length > 0) {
-    const { value: current, depth } = stack.pop()!;
-    if (typeof current === 'string') {
-      if (LONE_SURROGATE.test(current)) throw invalidUnicode();
-      continue;
-    }
-    if (current === null || typeof current !== 'object') continue;
-    if (depth >= EVENT_LIMITS.maxDepth) {
-      throw new AppError(
-        400,
-        'too_deeply_nested',
-        `The event nests deeper than ${EVENT_LIMITS.maxDepth} levels (MongoDB's document nesting limit); Stripe events never do.`,
-      );
-    }
-    if (Array.isArray(current)) {
-      for (const item of current) stack.push({ value: item, depth: depth + 1 });
-      continue;
-    }
-    for (const [key, item] of Object.entries(current)) {
-      if (LONE_SURROGATE.test(key)) throw invalidUnicode();
-      stack.push({ value: item, depth: depth + 1 });
-    }
+export function checkJsonShape(value: unknown, parsedFrom?: string): void {
+  walkJson(value, 0, parsedFrom === undefined || SURROGATE_ESCAPE.test(parsedFrom));
+}
+
+// Recursive: the depth check bounds it at maxDepth frames.
+function walkJson(value: unknown, depth: number, checkStrings: boolean): void {
+  if (typeof value === 'string') {
+    if (checkStrings && LONE_SURROGATE.test(value)) throw invalidUnicode();
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth >= EVENT_LIMITS.maxDepth) {
+    throw new AppError(
+      400,
+      'too_deeply_nested',
+      `The event nests deeper than ${EVENT_LIMITS.maxDepth} levels (MongoDB's document nesting limit); Stripe events never do.`,
+    );
+  }
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) walkJson(value[index], depth + 1, checkStrings);
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  for (const key in object) {
+    if (checkStrings && LONE_SURROGATE.test(key)) throw invalidUnicode();
+    walkJson(object[key], depth + 1, checkStrings);
   }
 }
 

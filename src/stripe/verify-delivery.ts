@@ -15,10 +15,21 @@ const eventEnvelope = z.object({
   /** Stripe Connect: the connected account the event belongs to. */
   account: z.string().nullable().optional(),
   data: z.object({
-    object: z.record(z.string(), z.unknown()),
-    previous_attributes: z.record(z.string(), z.unknown()).optional(),
+    object: jsonObject(),
+    previous_attributes: jsonObject().optional(),
   }),
 });
+
+/**
+ * A JSON object, checked but not copied: `z.record` rebuilds the object key by key, and these are
+ * the event's whole payload (a third of the receiver's verification time went to that copy).
+ */
+function jsonObject() {
+  return z.custom<Record<string, unknown>>(
+    (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+    { message: 'Expected an object' },
+  );
+}
 
 export type VerifiedEvent = z.infer<typeof eventEnvelope>;
 
@@ -74,7 +85,7 @@ export function verifyStripeDelivery(
     const where = event.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
     throw new AppError(400, 'not_an_event', `The body is signed JSON but not a Stripe event (check: ${where}).`);
   }
-  checkJsonShape(parsed);
+  checkJsonShape(parsed, body);
   return { kind: 'event', event: event.data, body };
 }
 
@@ -120,7 +131,7 @@ function verifyThinNotification(
       `The body is signed JSON but not a Stripe thin event notification (check: ${where}).`,
     );
   }
-  checkJsonShape(parsed);
+  checkJsonShape(parsed, body);
   return { kind: 'thin', notification: notification.data as VerifiedThinNotification, body };
 }
 
@@ -178,10 +189,13 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
  * text would not be what was sent); a leading BOM is dropped, as the SDK's own decoder drops it, so
  * the stored body is exactly the text that was verified and parsed.
  */
+// Stateless between calls (no `stream: true`), so one instance serves every delivery.
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function decodeBody(rawBody: Buffer): string {
   const bytes = rawBody.subarray(0, 3).equals(UTF8_BOM) ? rawBody.subarray(3) : rawBody;
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return UTF8_DECODER.decode(bytes);
   } catch {
     throw new AppError(400, 'invalid_utf8', 'The body is not valid UTF-8.');
   }
