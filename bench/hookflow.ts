@@ -3,7 +3,14 @@
  * (src/db → src/stores …) only this file changes. The receiver and the worker themselves are never
  * imported — they run as separate processes (`node dist/src/cli/main.js serve|worker`).
  */
-export { DEFAULT_TEMPORAL_PRAGMAS, FERRETDB_BIN, TEMPORAL_BIN, startLocalStack } from '../src/stack/local-stack';
+export {
+  DEFAULT_TEMPORAL_PRAGMAS,
+  FERRETDB_BIN,
+  FERRETDB_SQLITE_PRAGMAS,
+  TEMPORAL_BIN,
+  TEMPORAL_DEV_SERVER_NICE,
+  startLocalStack,
+} from '../src/stack/local-stack';
 export type { LocalStack } from '../src/stack/local-stack';
 export { freePort } from '../src/stack/ports';
 export { signatureHeader, stripeEvent, stripeObject, uniqueId } from '../src/stripe/sample-events';

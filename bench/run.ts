@@ -9,8 +9,10 @@ import {
   DEFAULT_MAX_CACHED_WORKFLOWS,
   DEFAULT_TEMPORAL_PRAGMAS,
   FERRETDB_BIN,
+  FERRETDB_SQLITE_PRAGMAS,
   REPO_ROOT,
   TEMPORAL_BIN,
+  TEMPORAL_DEV_SERVER_NICE,
 } from './hookflow';
 import { connectionsForRate } from './load';
 import { ackPhase, burstPhase, ceilingAndE2ePhase, growthPhase, type Peaks } from './phases';
@@ -305,6 +307,7 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
         : {
             version: versionOf(TEMPORAL_BIN),
             sqlite_pragmas: DEFAULT_TEMPORAL_PRAGMAS,
+            cpu_priority: `nice -n ${TEMPORAL_DEV_SERVER_NICE} (receiver, worker and FerretDB at 0): acknowledgements first`,
             flags:
               '--ip 127.0.0.1 --headless --log-level warn --db-filename <data dir>/temporal.db, one --search-attribute per hookflow attribute',
             dynamic_config: ['frontend.enableServerVersionCheck=false'],
@@ -316,9 +319,9 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
       build:
         ferretStamp === null
           ? 'no build stamp: built by an older bootstrap (v1.24.2 from module source, version.txt written; no source patch)'
-          : `${ferretStamp} — built by scripts/bootstrap.sh from the v1.24.2 module source${ferretStamp.includes('+') ? ' with its source patch (the `_id` filter spelled like the unique index expression, so lookups by _id use the index)' : ''}`,
+          : `${ferretStamp} — built by scripts/bootstrap.sh from the v1.24.2 module source${ferretStamp.includes('+') ? ' with its source patches (the `_id` filter spelled like the unique index expression, so lookups by _id use the index; find pushdown on `__pushdown` indexes; memcmp/memcpy of its SQLite on Go\'s assembly routines — scripts/bootstrap.sh)' : ''}`,
       flags:
-        '--handler=sqlite --sqlite-url=file:<data dir>/ferretdb/ --listen-addr=127.0.0.1:<port> --debug-addr=- --telemetry=disable --log-level=warn',
+        `--handler=sqlite --sqlite-url=file:<data dir>/ferretdb/?${FERRETDB_SQLITE_PRAGMAS.map((pragma) => `_pragma=${pragma}`).join('&')} --listen-addr=127.0.0.1:<port> --debug-addr=- --telemetry=disable --log-level=warn`,
       env: { DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
     },
     hookflow_env: {
