@@ -39,7 +39,10 @@ describe('checkJsonShape', () => {
 
   it('checks every string when not given the text (values built in code)', () => {
     const built = { data: { object: { name: 'ok', list: ['fine', '\uD83D'] } } };
-    assert.throws(() => checkJsonShape(built), (error: unknown) => (error as AppError).code === 'invalid_unicode');
+    assert.throws(
+      () => checkJsonShape(built),
+      (error: unknown) => (error as AppError).code === 'invalid_unicode',
+    );
     assert.equal(refusal('{"name":"\\ud83d"}', false), 'invalid_unicode');
   });
 });

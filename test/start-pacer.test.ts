@@ -15,6 +15,24 @@ describe('start pacer: workflow starts give way to acknowledgements', () => {
     assert.equal(nextStartLimit(5, 32, { seen: 0, slow: 0 }, 0.01), 6, 'no deliveries: nothing to protect');
   });
 
+  it('cuts the limit on the answer that makes the window slow, not at its end, at most once per cut interval', async () => {
+    const pacer = createStartPacer({ maxConcurrency: 32, ackTargetMs: 50, windowMs: 60_000, cutIntervalMs: 20 });
+    try {
+      for (let i = 0; i < 300; i++) pacer.observe(5);
+      pacer.observe(500);
+      assert.equal(pacer.limit(), 32, 'one slow answer in 301 is within the 1 % share');
+      for (let i = 0; i < 3; i++) pacer.observe(500);
+      assert.equal(pacer.limit(), 16, 'four in 304 are not: halved at once');
+      pacer.observe(500);
+      assert.equal(pacer.limit(), 16, 'not cut again within the cut interval');
+      await sleep(30);
+      pacer.observe(500);
+      assert.equal(pacer.limit(), 8);
+    } finally {
+      pacer.stop();
+    }
+  });
+
   it('returns to the maximum when stopped (shutdown drains the queue at full concurrency)', async () => {
     const pacer = createStartPacer({ maxConcurrency: 8, ackTargetMs: 50, windowMs: 5 });
     const deadline = Date.now() + 2_000;

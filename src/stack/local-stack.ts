@@ -164,7 +164,13 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
   // Through `nice` (which execs the binary: same pid) so that every thread the Go runtime starts
   // inherits the priority; renicing the pid afterwards would reach only its first thread.
   return nice > 0
-    ? startManagedProcess('temporal', 'nice', ['-n', String(nice), TEMPORAL_BIN, ...args], join(logDir, 'temporal.log'), env)
+    ? startManagedProcess(
+        'temporal',
+        'nice',
+        ['-n', String(nice), TEMPORAL_BIN, ...args],
+        join(logDir, 'temporal.log'),
+        env,
+      )
     : startManagedProcess('temporal', TEMPORAL_BIN, args, join(logDir, 'temporal.log'), env);
 }
 
