@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { deliveryHeaders, type EventGenerator, type GeneratedEvent } from './events';
@@ -75,6 +77,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
       if (answer.statusCode >= 200 && answer.statusCode < 300) {
         ok++;
         latencies.push(performance.now() - scheduledAt);
+        timeline?.push([Math.round(scheduledAt - startedAt), Math.round(performance.now() - scheduledAt)]);
       } else {
         non2xx++;
       }
@@ -84,6 +87,10 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
     }
   };
 
+  // HOOKFLOW_BENCH_LATENCY_DIR=<dir>: every answered request's [scheduled ms after start, latency ms]
+  // to <dir>/open-<rate>-<time>.json, to see when in a step the slow answers came (diagnosis only).
+  const timelineDir = process.env.HOOKFLOW_BENCH_LATENCY_DIR;
+  const timeline: Array<[number, number]> | undefined = timelineDir ? [] : undefined;
   const inFlight: Array<Promise<void>> = [];
   const startedAt = performance.now();
   await new Promise<void>((resolve) => {
@@ -102,6 +109,10 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
   await Promise.all(inFlight);
   const durationS = (performance.now() - startedAt) / 1000;
   await pool.close();
+  if (timelineDir && timeline) {
+    mkdirSync(timelineDir, { recursive: true });
+    writeFileSync(join(timelineDir, `open-${options.rate}-${Date.now()}.json`), JSON.stringify(timeline));
+  }
 
   latencies.sort((a, b) => a - b);
   const percentile = (p: number): number =>

@@ -133,11 +133,13 @@ export function renderMarkdown(report: BenchReport): string {
         'Open model (bench/open-load.ts): request i sent i/rate s after the start whatever was answered, over at most ' +
         'the listed connections; latency from its scheduled time to the answer (waits for a free connection count), ' +
         'signed events built before the clock starts. hookflow: receiver only — the worker is not running, so the events of ' +
-        'one step wait in Temporal instead of loading the next step; each step starts once the stack is idle again.',
+        'one step wait in Temporal instead of loading the next step; each step starts once the stack is idle again. ' +
+        '"Other processes + steal" is the machine\'s busy time (/proc/stat, including time the hypervisor stole from ' +
+        'this virtual machine) minus the measured processes: a step where it is high ran on a contended host.',
       '',
     );
     push(
-      '| server | load | connections | 2xx | non-2xx | errors | 2xx/s | p50 ms | p99 ms | max ms | receiver CPU ms/req | Temporal CPU ms/req | FerretDB CPU ms/req | other processes, cores |',
+      '| server | load | connections | 2xx | non-2xx | errors | 2xx/s | p50 ms | p99 ms | max ms | receiver CPU ms/req | Temporal CPU ms/req | FerretDB CPU ms/req | other processes + steal, cores |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     );
     const row = (server: string, step: AckStep) =>
@@ -204,7 +206,7 @@ export function renderMarkdown(report: BenchReport): string {
       '',
     );
     push(
-      '| window | events stored | events/s | cores busy | other processes, cores | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
+      '| window | events stored | events/s | cores busy | other processes + steal, cores | worker CPU ms/event | FerretDB CPU ms/event | stripe_events findOne p50 / p99 ms | stripe_events updateOne p50 / p99 ms | object_state findOne p50 / p99 ms | object_state updateOne p50 / p99 ms |',
       '|---|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const window of growth.windows) {
