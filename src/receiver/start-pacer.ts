@@ -22,8 +22,8 @@ export interface StartPacerOptions {
   /**
    * Shortest time between two halvings. The limit is cut within the window, on the answer that
    * makes it slow, not at its end: after an idle spell the limit is at its maximum, and a burst of
-   * deliveries meeting 32 starts in flight for a whole window built a queue that took seconds to
-   * drain (benchmark, 1,000/s offered: p50 200–430 ms over the first 3.5 s, 15–30 ms after).
+   * deliveries should not meet it for a whole window. (The benchmark's 1,000/s step still answers
+   * slowly for its first 2–3.5 s with this — p50 150–430 ms, then 15–35 ms; README, Performance.)
    */
   cutIntervalMs?: number;
   /** Called when the limit rises, so queued starts can go. */

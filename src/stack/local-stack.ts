@@ -41,7 +41,7 @@ export interface LocalStackOptions {
  * each of them and all of whatever is idle). A workflow start costs the dev server ~3 ms of CPU;
  * started as fast as deliveries arrived, those starts took the cores the acknowledgements needed
  * (benchmark at 1,000 deliveries/s: p99 46 ms with starts deferred, 401 ms with them running at
- * equal priority — README, Performance). Starts and workflows still run, on the CPU that
+ * equal priority, 257 ms with the dev server at nice 10 — README, Performance). Starts and workflows still run, on the CPU that
  * acknowledgements leave; a start delayed is never lost (the inbox and the reconciler keep it).
  */
 export const TEMPORAL_DEV_SERVER_NICE = 10;
@@ -104,7 +104,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
  * alone can be rolled back) goes to a temporary file by default: FerretDB inserts each document of
  * an insert as its own statement, and a profile of the receiver's group commits had 8 % of
  * FerretDB's CPU writing that file. In memory it costs no durability (the WAL is what commits) and
- * saved ~7 % of FerretDB's CPU per stored event (README, "Why FerretDB is patched").
+ * saved ~7 % of FerretDB's CPU per stored event (README, "Why FerretDB is patched for speed").
  */
 export const FERRETDB_SQLITE_PRAGMAS = ['temp_store(memory)'];
 
