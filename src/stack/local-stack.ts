@@ -30,8 +30,6 @@ export interface LocalStackOptions {
    * throughput at most (the dev server is CPU-bound, not fsync-bound); the bench report lists them.
    */
   temporalSqlitePragmas?: string[];
-  /** CPU priority of Temporal's dev server (`nice`, 0–19); default TEMPORAL_DEV_SERVER_NICE. */
-  temporalNice?: number;
   startTimeoutMs?: number;
 }
 
@@ -160,18 +158,10 @@ function startTemporal(options: LocalStackOptions, logDir: string): ManagedProce
     args.push('--headless');
   }
   const env = { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' };
-  const nice = options.temporalNice ?? TEMPORAL_DEV_SERVER_NICE;
   // Through `nice` (which execs the binary: same pid) so that every thread the Go runtime starts
   // inherits the priority; renicing the pid afterwards would reach only its first thread.
-  return nice > 0
-    ? startManagedProcess(
-        'temporal',
-        'nice',
-        ['-n', String(nice), TEMPORAL_BIN, ...args],
-        join(logDir, 'temporal.log'),
-        env,
-      )
-    : startManagedProcess('temporal', TEMPORAL_BIN, args, join(logDir, 'temporal.log'), env);
+  const niced = ['-n', String(TEMPORAL_DEV_SERVER_NICE), TEMPORAL_BIN, ...args];
+  return startManagedProcess('temporal', 'nice', niced, join(logDir, 'temporal.log'), env);
 }
 
 export async function temporalReady(address: string): Promise<boolean> {
