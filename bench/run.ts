@@ -319,7 +319,7 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
       build:
         ferretStamp === null
           ? 'no build stamp: built by an older bootstrap (v1.24.2 from module source, version.txt written; no source patch)'
-          : `${ferretStamp} — built by scripts/bootstrap.sh from the v1.24.2 module source${ferretStamp.includes('+') ? " with its source patches (the `_id` filter spelled like the unique index expression, so lookups by _id use the index; find pushdown on `__pushdown` indexes; memcmp/memcpy of its SQLite on Go's assembly routines — scripts/bootstrap.sh)" : ''}`,
+          : `${ferretStamp} — built by scripts/bootstrap.sh from the v1.24.2 module source${ferretStamp.includes('+') ? " with its source patches (the `_id` filter spelled like the unique index expression, so lookups by _id use the index; find pushdown on `__pushdown` indexes; memcmp/memcpy of its SQLite on Go's assembly routines; writes to a database queued on a Go mutex instead of SQLite's sleeping busy handler — scripts/bootstrap.sh)" : ''}`,
       flags: `--handler=sqlite --sqlite-url=file:<data dir>/ferretdb/?${FERRETDB_SQLITE_PRAGMAS.map((pragma) => `_pragma=${pragma}`).join('&')} --listen-addr=127.0.0.1:<port> --debug-addr=- --telemetry=disable --log-level=warn`,
       env: { DO_NOT_TRACK: '1', FERRETDB_TELEMETRY: 'disable' },
     },

