@@ -16,6 +16,8 @@ export { freePort } from '../src/stack/ports';
 export { signatureHeader, stripeEvent, stripeObject, uniqueId } from '../src/stripe/sample-events';
 export type { StripeEventPayload } from '../src/stripe/sample-events';
 export { summarizeEvent } from '../src/stripe/event-summary';
+export type { EventSummary } from '../src/stripe/event-summary';
+export { startEventWorkflow } from '../src/temporal/event-workflows';
 export { REPO_ROOT } from '../src/version';
 export { CONFIG_VARIABLES, DEFAULT_MAX_CACHED_WORKFLOWS } from '../src/config';
 export {
