@@ -117,11 +117,6 @@ PY
   grep -qF "$new" "$meta" || { say "FerretDB patch failed to apply to $meta"; exit 1; }
   git apply --directory=.tools/src/ferretdb scripts/ferretdb-pushdown.patch ||
     { say "scripts/ferretdb-pushdown.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
-  # Fourth patch, scripts/ferretdb-write-queue.patch: writes to one database wait for each other on a
-  # Go mutex instead of in SQLite's busy handler, which sleeps up to 100 ms between tries (README,
-  # "Why FerretDB is patched for speed").
-  git apply --directory=.tools/src/ferretdb scripts/ferretdb-write-queue.patch ||
-    { say "scripts/ferretdb-write-queue.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
   # Third patch (scripts/patch-sqlite-memops.py): the transpiled libc under FerretDB's SQLite gets
   # memcmp/memcpy on Go's assembly routines, through a patched copy of the module (`replace`).
   libc_version=$(cd .tools/src/ferretdb && go list -m -f '{{.Version}}' modernc.org/libc)
@@ -131,6 +126,11 @@ PY
   chmod -R u+w .tools/src/modernc-libc
   python3 scripts/patch-sqlite-memops.py .tools/src/modernc-libc ||
     { say "scripts/patch-sqlite-memops.py does not apply to modernc.org/libc ${libc_version}"; exit 1; }
+  # Fourth patch, scripts/ferretdb-write-queue.patch: writes to one database wait for each other on a
+  # Go mutex instead of in SQLite's busy handler, which sleeps up to 100 ms between tries (README,
+  # "Why FerretDB is patched for speed").
+  git apply --directory=.tools/src/ferretdb scripts/ferretdb-write-queue.patch ||
+    { say "scripts/ferretdb-write-queue.patch does not apply to FerretDB ${FERRETDB_VERSION}"; exit 1; }
   (cd .tools/src/ferretdb && go mod edit -replace modernc.org/libc=../modernc-libc &&
     go build -trimpath -o ../../bin/ferretdb ./cmd/ferretdb)
   rm -rf .tools/src/ferretdb .tools/src/modernc-libc

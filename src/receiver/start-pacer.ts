@@ -22,9 +22,9 @@ export interface StartPacerOptions {
   /**
    * Shortest time between two halvings. The limit is cut within the window, on the answer that
    * makes it slow, not at its end: after an idle spell the limit is at its maximum, and a burst of
-   * deliveries should not meet it for a whole window. (The benchmark's 1,000/s step still answered
-   * slowly for its first 2–3.5 s with this — p50 150–430 ms, then 15–35 ms — until FerretDB's writes
-   * stopped sleeping in SQLite's busy handler; README, Performance.)
+   * deliveries should not meet it for a whole window. (On the Intel host the benchmark's 1,000/s
+   * step still answered slowly for its first 2–3.5 s with this — p50 150–430 ms, then 15–35 ms; on
+   * the AMD host since, it did not, with or without FerretDB's write queue; README, Performance.)
    */
   cutIntervalMs?: number;
   /** Called when the limit rises, so queued starts can go. */
