@@ -18,7 +18,7 @@ export async function processStripeEvent(ref: { eventId: string }): Promise<stri
   const queue = workflowInfo().taskQueue;
   if (queue === 'shape-local' || queue === 'shape-local-1') await stepResult(`state ${ref.eventId}`);
   if (queue === 'shape-local') await stepResult(`outcome ${ref.eventId}`);
-  if (queue !== 'shape-start') {
+  if (queue === 'shape-upsert' || queue === 'shape-local-1' || queue === 'shape-local') {
     upsertSearchAttributes([{ key: HookflowOutcome, value: 'applied' }]);
   }
   return ref.eventId;
