@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { deliveryHeaders, type EventGenerator, type GeneratedEvent } from './events';
 import { round, type LoadResult } from './load';
+import { nearestRank } from './percentile';
 
 /**
  * Open-model load: request i is due at `i / rate` seconds after the start, whether or not earlier
@@ -115,10 +116,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
   }
 
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number): number =>
-    latencies.length === 0
-      ? 0
-      : Math.round(latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!);
+  const percentile = (p: number): number => Math.round(nearestRank(latencies, p));
   const responses = ok + non2xx;
   return {
     model: 'open',
