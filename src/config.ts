@@ -102,7 +102,8 @@ const envSchema = z.object({
   /**
    * Acknowledgement latency the receiver protects, ms: while more than 1 % of deliveries take
    * longer, it halves its workflow starts in flight (down to none), then adds one back every
-   * 250 ms they do not (src/receiver/start-pacer.ts). 0 turns pacing off.
+   * 250 ms they do not; with no deliveries at all, starts run at WORKFLOW_START_CONCURRENCY
+   * (src/receiver/start-pacer.ts). 0 turns pacing off.
    */
   WORKFLOW_START_ACK_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(50),
   /** Starts a receiver queues beyond those in flight; past it new events are left to the reconciler. */

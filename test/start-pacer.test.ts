@@ -12,7 +12,30 @@ describe('start pacer: workflow starts give way to acknowledgements', () => {
     assert.equal(nextStartLimit(16, 32, { seen: 200, slow: 2 }, 0.01), 17, '1 % slow is still within the share');
     assert.equal(nextStartLimit(0, 32, { seen: 200, slow: 0 }, 0.01), 1);
     assert.equal(nextStartLimit(32, 32, { seen: 200, slow: 0 }, 0.01), 32);
-    assert.equal(nextStartLimit(5, 32, { seen: 0, slow: 0 }, 0.01), 6, 'no deliveries: nothing to protect');
+    assert.equal(nextStartLimit(5, 32, { seen: 0, slow: 0 }, 0.01), 5, 'no deliveries: no evidence either way');
+  });
+
+  it('runs starts at the maximum while no delivery arrives, and at the paced limit again from the next one', async () => {
+    let raised = 0;
+    const pacer = createStartPacer({
+      maxConcurrency: 32,
+      ackTargetMs: 50,
+      windowMs: 20,
+      cutIntervalMs: 0,
+      onRaise: () => raised++,
+    });
+    try {
+      for (let i = 0; i < 3; i++) pacer.observe(500);
+      assert.equal(pacer.limit(), 4, 'three slow answers: 32 -> 16 -> 8 -> 4');
+      const deadline = Date.now() + 2_000;
+      while (pacer.limit() !== 32 && Date.now() < deadline) await sleep(5);
+      assert.equal(pacer.limit(), 32, 'a lull: nothing to protect, queued starts drain at the maximum');
+      assert.ok(raised >= 1, 'the starter was woken for them');
+      pacer.observe(5);
+      assert.equal(pacer.limit(), 4, 'the first delivery after the lull meets the limit paced before it, not 32');
+    } finally {
+      pacer.stop();
+    }
   });
 
   it('cuts the limit on the answer that makes the window slow, not at its end, at most once per cut interval', async () => {

@@ -9,6 +9,13 @@
  * they queue, and past the queue's limit the stored events wait in the inbox for the reconciler.
  * Nothing is lost, only started later. When Temporal runs elsewhere, starts do not slow
  * acknowledgements and the limit stays at its maximum.
+ *
+ * While no delivery arrives there is nothing to protect: starts run at the maximum (draining what
+ * a burst left queued), but the paced limit is kept, not grown, and applies again from the first
+ * delivery after the lull. Only a window with deliveries that stayed fast is evidence that one
+ * more start in flight does not hurt them. (Before, idle windows grew the limit back to the
+ * maximum, and every burst after a lull met 32 starts at once: its first ~200 ms answered at
+ * p50 ~135 ms in the benchmark's 1,000/s step while the cuts caught up — README, Performance.)
  */
 export interface StartPacerOptions {
   /** Most starts in flight (`WORKFLOW_START_CONCURRENCY`). */
@@ -40,13 +47,17 @@ export interface StartPacer {
   stop(): void;
 }
 
-/** One window's step: halve after slow acknowledgements, else one more (up to `max`). */
+/**
+ * One window's step: halve after slow acknowledgements, one more (up to `max`) after fast ones,
+ * unchanged after a window without any (no evidence either way).
+ */
 export function nextStartLimit(
   current: number,
   max: number,
   window: { seen: number; slow: number },
   slowShare: number,
 ): number {
+  if (window.seen === 0) return current;
   return isPressed(window, slowShare) ? Math.floor(current / 2) : Math.min(max, current + 1);
 }
 
@@ -65,18 +76,23 @@ export function createStartPacer(options: StartPacerOptions): StartPacer {
   let slow = 0;
   let cutInWindow = false;
   let lastCutAt = 0;
+  // No delivery in the last whole window nor since: starts may use the maximum.
+  let idle = true;
+  const effective = () => (idle ? max : current);
   const timer = setInterval(() => {
-    const previous = current;
+    const previous = effective();
     // A window that already cut the limit does not also grow it (nor cut it again at its end).
     if (!cutInWindow) current = nextStartLimit(current, max, { seen, slow }, slowShare);
+    idle = seen === 0;
     seen = 0;
     slow = 0;
     cutInWindow = false;
-    if (current > previous) options.onRaise?.();
+    if (effective() > previous) options.onRaise?.();
   }, options.windowMs ?? 250);
   timer.unref();
   return {
     observe(ms) {
+      idle = false;
       seen++;
       if (ms <= options.ackTargetMs) return;
       slow++;
@@ -87,9 +103,10 @@ export function createStartPacer(options: StartPacerOptions): StartPacer {
         cutInWindow = true;
       }
     },
-    limit: () => current,
+    limit: effective,
     stop() {
       clearInterval(timer);
+      idle = false;
       current = max;
     },
   };
