@@ -89,13 +89,6 @@ PY
 (cd "$work/ferretdb" && git apply "$repo/scripts/ferretdb-pushdown.patch") ||
   fail "scripts/ferretdb-pushdown.patch does not apply to FerretDB ${FERRETDB_VERSION}"
 
-# Fourth patch, scripts/ferretdb-write-queue.patch: writes to one database wait for each other on a
-# Go mutex instead of in SQLite's busy handler, which sleeps up to 100 ms between tries.
-if [ "$write_queue" = 1 ]; then
-  (cd "$work/ferretdb" && git apply "$repo/scripts/ferretdb-write-queue.patch") ||
-    fail "scripts/ferretdb-write-queue.patch does not apply to FerretDB ${FERRETDB_VERSION}"
-fi
-
 # Third patch (scripts/patch-sqlite-memops.py): the transpiled libc under FerretDB's SQLite gets
 # memcmp/memcpy on Go's assembly routines, through a patched copy of the module (`replace`).
 libc_version=$(cd "$work/ferretdb" && go list -m -f '{{.Version}}' modernc.org/libc)
@@ -103,6 +96,13 @@ copy_module "modernc.org/libc@${libc_version}" "$work/modernc-libc"
 python3 scripts/patch-sqlite-memops.py "$work/modernc-libc" ||
   fail "scripts/patch-sqlite-memops.py does not apply to modernc.org/libc ${libc_version}"
 replaces=(-replace modernc.org/libc=../modernc-libc)
+
+# Fourth patch, scripts/ferretdb-write-queue.patch: writes to one database wait for each other on a
+# Go mutex instead of in SQLite's busy handler, which sleeps up to 100 ms between tries.
+if [ "$write_queue" = 1 ]; then
+  (cd "$work/ferretdb" && git apply "$repo/scripts/ferretdb-write-queue.patch") ||
+    fail "scripts/ferretdb-write-queue.patch does not apply to FerretDB ${FERRETDB_VERSION}"
+fi
 
 if [ -n "$sqlite_hook" ]; then
   sqlite_version=$(cd "$work/ferretdb" && go list -m -f '{{.Version}}' modernc.org/sqlite)
