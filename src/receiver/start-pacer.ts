@@ -31,7 +31,7 @@ export interface StartPacerOptions {
    * makes it slow, not at its end: after an idle spell the limit is at its maximum, and a burst of
    * deliveries should not meet it for a whole window. (On the Intel host the benchmark's 1,000/s
    * step still answered slowly for its first 2–3.5 s with this — p50 150–430 ms, then 15–35 ms; on
-   * the AMD host since, it did not, with or without FerretDB's write queue; README, Performance.)
+   * the AMD host for its first ~250 ms, until the paced limit was kept through lulls — see above.)
    */
   cutIntervalMs?: number;
   /** Called when the limit rises, so queued starts can go. */
