@@ -14,7 +14,7 @@
  * a burst left queued), but the paced limit is kept, not grown, and applies again from the first
  * delivery after the lull. Only a window with deliveries that stayed fast is evidence that one
  * more start in flight does not hurt them. (Before, idle windows grew the limit back to the
- * maximum, and every burst after a lull met 32 starts at once: its first ~200 ms answered at
+ * maximum, and every burst after a lull met 32 starts at once: its first ~250 ms answered at
  * p50 ~135 ms in the benchmark's 1,000/s step while the cuts caught up — README, Performance.)
  */
 export interface StartPacerOptions {
@@ -28,8 +28,8 @@ export interface StartPacerOptions {
   windowMs?: number;
   /**
    * Shortest time between two halvings. The limit is cut within the window, on the answer that
-   * makes it slow, not at its end: after an idle spell the limit is at its maximum, and a burst of
-   * deliveries should not meet it for a whole window. (On the Intel host the benchmark's 1,000/s
+   * makes it slow, not at its end: when a process starts the limit is at its maximum, and a burst
+   * of deliveries should not meet it for a whole window. (On the Intel host the benchmark's 1,000/s
    * step still answered slowly for its first 2–3.5 s with this — p50 150–430 ms, then 15–35 ms; on
    * the AMD host for its first ~250 ms, until the paced limit was kept through lulls — see above.)
    */
