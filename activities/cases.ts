@@ -1,20 +1,18 @@
 import type { CaseStatus, CaseStore } from '../src/stores/case-store';
-import type { EventStore } from '../src/stores/event-store';
-import type { BusinessActivities, BusinessResult, OutboundMessage } from './business-types';
+import type { BusinessHandlers } from './business-handlers';
+import type { BusinessResult, OutboundMessage } from './business-types';
 import {
   activityLog,
   dateFromSeconds,
   idField,
-  loadStoredEvent,
   numberField,
   objectField,
   stringField,
+  type StoredEvent,
 } from './stored-event';
 import type { EventRef } from './types';
 
 export interface CaseDeps {
-  /** Where the event's verified payload is read. */
-  events: EventStore;
   cases: CaseStore;
 }
 
@@ -38,10 +36,9 @@ type CaseOutcome = 'case_opened' | 'case_updated' | 'case_resolved' | 'stale' | 
  * gets one entry per event whatever the arrival order. Outbound messages depend on the event only,
  * never on whether this run inserted the row, so a retry after a crash still emits them.
  */
-export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, 'applyDisputeCase' | 'openFraudCase'> {
+export function createCaseHandlers(deps: CaseDeps): Pick<BusinessHandlers, 'applyDisputeCase' | 'openFraudCase'> {
   return {
-    async applyDisputeCase(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async applyDisputeCase(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       const dispute = event.object;
       const disputeId = stringField(dispute, 'id');
       if (!disputeId) return { outcome: 'not_a_case', outbound: [] };
@@ -93,8 +90,7 @@ export function createCaseActivities(deps: CaseDeps): Pick<BusinessActivities, '
       return { outcome: write === 'stale' ? 'stale' : outcome, outbound };
     },
 
-    async openFraudCase(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async openFraudCase(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       // https://docs.stripe.com/api/radar/early_fraud_warnings/object
       const warning = event.object;
       const warningId = stringField(warning, 'id');

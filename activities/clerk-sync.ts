@@ -1,15 +1,13 @@
 import { ApplicationFailure, type Duration } from '@temporalio/common';
 import type { ClerkResolver } from '../src/clerk/clerk-clients';
 import type { ClerkStore, OrganizationStatus, SubscriptionStatus } from '../src/stores/clerk-store';
-import type { EventStore } from '../src/stores/event-store';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
-import type { BusinessActivities, BusinessResult } from './business-types';
-import { activityLog, idField, loadStoredEvent, metadataValue, stringField } from './stored-event';
+import type { BusinessHandlers } from './business-handlers';
+import type { BusinessResult } from './business-types';
+import { activityLog, idField, metadataValue, stringField, type StoredEvent } from './stored-event';
 import type { EventRef } from './types';
 
 export interface ClerkSyncDeps {
-  /** Where the event's verified payload is read. */
-  events: EventStore;
   /** Customer and subscription links, the status cache and its per-organization lock. */
   clerkLinks: ClerkStore;
   clerkFor: ClerkResolver;
@@ -45,9 +43,9 @@ type Outcome = 'clerk_synced' | 'clerk_not_configured' | 'no_organization' | 'no
  * (https://clerk.com/docs/users/metadata#public-metadata). The PATCH deep-merges, so other keys
  * the application keeps there survive (https://clerk.com/docs/reference/backend-api/tag/organizations/patch/organizations/%7Borganization_id%7D/metadata).
  */
-export function createClerkSyncActivities(
+export function createClerkSyncHandlers(
   deps: ClerkSyncDeps,
-): Pick<BusinessActivities, 'syncClerkCheckout' | 'syncClerkSubscription'> {
+): Pick<BusinessHandlers, 'syncClerkCheckout' | 'syncClerkSubscription'> {
   const linkRetryDelay = deps.organizationLinkRetryDelay ?? '1 minute';
 
   /** Patches the organization (and the user, when known) with the cached status: the mirror step. */
@@ -72,8 +70,7 @@ export function createClerkSyncActivities(
   }
 
   return {
-    async syncClerkCheckout(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async syncClerkCheckout(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       const session = event.object;
       const reference = stringField(session, 'client_reference_id');
       const organizationId = clerkOrganizationId(reference);
@@ -105,8 +102,7 @@ export function createClerkSyncActivities(
       return result(outcome);
     },
 
-    async syncClerkSubscription(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async syncClerkSubscription(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       const subscription = event.object;
       const subscriptionId = stringField(subscription, 'id');
       if (!subscriptionId) return result('not_subscription');

@@ -8,8 +8,11 @@ import type { ObjectRefetcher } from '../src/stripe/object-refetch';
 import { truncatedChildList, type ChildListCompleter } from '../src/stripe/child-lists';
 import type { StateOutcome } from '../src/contracts';
 import { toApplicationFailure } from '../src/temporal/failure-mapper';
-import { activityLog } from './stored-event';
-import type { EventActivities, EventOutcome, EventRef, ProcessResult } from './types';
+import type { BusinessHandlers } from './business-handlers';
+import type { BusinessResult } from './business-types';
+import type { OutboundDispatchInput, OutboundMessageRef } from './outbound-types';
+import { activityLog, readStoredEvent, storedEventOf } from './stored-event';
+import type { EventActivities, EventOutcome, EventProcessing, EventRef, ProcessResult } from './types';
 
 export interface EventActivityDeps {
   stores: Pick<Stores, 'events' | 'objectState'>;
@@ -30,6 +33,15 @@ export interface EventActivityDeps {
    * as incomplete (its children upserted, none removed; `childrenComplete: false`).
    */
   childLists?: ChildListCompleter;
+  /**
+   * The business handlers and the outbound messages' preparation: a type whose handler needs no
+   * Clerk queue is then handled in the same local activity as its object state. Absent: the
+   * workflow runs every handler as its own activity.
+   */
+  inlineBusiness?: {
+    handlers: BusinessHandlers;
+    prepareOutbound: (input: OutboundDispatchInput) => Promise<OutboundMessageRef[]>;
+  };
 }
 
 /** Activities over injected dependencies: tests pass a real database, nothing is module-global. */
@@ -49,38 +61,70 @@ export function createEventActivities(deps: EventActivityDeps): EventActivities 
     deps.observe?.eventProcessed(outcome.type ?? 'unknown', outcome.outcome);
   }
 
+  /** A handler's outbound messages, each stored for every endpoint that subscribes to its type. */
+  async function prepareOutbound(
+    prepare: (input: OutboundDispatchInput) => Promise<OutboundMessageRef[]>,
+    ref: EventRef,
+    created: number,
+    business: BusinessResult,
+  ): Promise<OutboundMessageRef[][]> {
+    const prepared: OutboundMessageRef[][] = [];
+    for (const message of business.outbound) {
+      prepared.push(
+        await prepare({
+          tenantId: ref.tenantId,
+          stripeEventId: ref.eventId,
+          stripeEventCreated: created,
+          objectId: message.objectId,
+          type: message.type,
+          payload: message.data,
+        }),
+      );
+    }
+    return prepared;
+  }
+
   return {
-    async applyEventToState(ref: EventRef): Promise<ProcessResult> {
-      const stored = await events.find(ref.tenantId, ref.eventId);
-      if (!stored) {
-        throw ApplicationFailure.nonRetryable(
-          `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,
-          'EventNotStored',
-        );
-      }
-      // A thin notification is applied as the event its activity fetched (fetchThinEvent).
-      const event = JSON.parse(stored.fetchedBody ?? stored.rawBody) as SnapshotEvent | ThinNotificationLike;
+    /**
+     * The object state and, in the same local activity, the business handler of the type — unless
+     * it calls Clerk, whose queue's worker keeps Clerk's rate limit — with its outbound messages
+     * stored. The outcome is recorded here too when nothing is left to queue. The name stays
+     * `applyEventToState` so that runs recorded before keep replaying: their recorded results have
+     * no `business`, and their workflow runs the handler as its own activity, as it did.
+     */
+    async applyEventToState(ref: EventRef): Promise<EventProcessing> {
+      const read = await readStoredEvent(events, ref);
+      // A thin notification is applied as the event its activity fetched (readStoredEvent).
+      const event = read.payload as SnapshotEvent | ThinNotificationLike;
       const summary = summarizeEvent(event);
       // A thin notification left unfetched has no v1 object (`v2.core.*`): stored, nothing to apply.
-      const result = isThinNotification(event)
+      const state = isThinNotification(event)
         ? { ...stateBase(summary), objectId: null, outcome: 'no_object' as const }
         : await applyState(ref.tenantId, summary, event as SnapshotEvent);
-      // No business handler: the state write is the whole job, so the outcome is recorded here.
       const handler = businessHandlerOf(summary.type);
-      const recorded = handler === null;
+      const callsClerk = handler !== null && CLERK_HANDLERS.includes(handler);
+      const clerk =
+        callsClerk && deps.clerkConfigured ? { clerkConfigured: await deps.clerkConfigured(ref.tenantId) } : {};
+      const inline = deps.inlineBusiness;
+      if (handler !== null && (!inline || (callsClerk && clerk.clerkConfigured !== false))) {
+        return { ...state, ...clerk, recorded: false, business: null, outbound: [] };
+      }
+      const business = handler !== null && inline ? await inline.handlers[handler](ref, storedEventOf(read)) : null;
+      const outbound =
+        business && inline ? await prepareOutbound(inline.prepareOutbound, ref, state.created, business) : [];
+      // Messages to queue: the workflow queues them, then records the outcome.
+      const recorded = outbound.every((copies) => copies.length === 0);
       if (recorded) {
         await recordEventOutcome({
           ...ref,
-          type: summary.type,
+          type: state.type,
           status: 'processed',
-          outcome: result.outcome,
+          outcome: business?.outcome ?? state.outcome,
           error: null,
+          reason: business?.reason ?? null,
         });
       }
-      if (handler && CLERK_HANDLERS.includes(handler) && deps.clerkConfigured) {
-        return { ...result, recorded, clerkConfigured: await deps.clerkConfigured(ref.tenantId) };
-      }
-      return { ...result, recorded };
+      return { ...state, ...clerk, recorded, business, outbound };
     },
 
     recordEventOutcome,

@@ -1,5 +1,5 @@
 import { createBulkRerunActivities, type BulkRerunActivityDeps } from './bulk-reruns';
-import { createBusinessActivities, type BusinessActivityDeps } from './business-activities';
+import { createBusinessActivities, createBusinessHandlers, type BusinessActivityDeps } from './business-activities';
 import { createEventActivities, type EventActivityDeps } from './event-activities';
 import { createOutboundActivities, type OutboundActivityDeps } from './outbound';
 import { createStripeActivities, type StripeActivityDeps } from './stripe-activities';
@@ -19,12 +19,20 @@ function clerkConfiguredBy(clerkFor: BusinessActivityDeps['clerkFor']) {
 
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const outbound = deps.outbound && createOutboundActivities(deps.outbound);
   return {
     ...createEventActivities({
       ...deps,
       ...(deps.business && { clerkConfigured: clerkConfiguredBy(deps.business.clerkFor) }),
+      ...(deps.business &&
+        outbound && {
+          inlineBusiness: {
+            handlers: createBusinessHandlers(deps.business),
+            prepareOutbound: outbound.prepareOutboundMessages,
+          },
+        }),
     }),
-    ...(deps.outbound ? createOutboundActivities(deps.outbound) : {}),
+    ...outbound,
     ...(deps.business ? createBusinessActivities(deps.business) : {}),
     ...(deps.stripe ? createStripeActivities(deps.stripe) : {}),
     ...(deps.stripe

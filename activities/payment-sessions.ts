@@ -1,10 +1,9 @@
 import type { PaymentSessionStore, SessionPayment, SessionStatus } from '../src/stores/payment-session-store';
-import type { EventStore } from '../src/stores/event-store';
-import type { BusinessActivities, BusinessResult } from './business-types';
+import type { BusinessHandlers } from './business-handlers';
+import type { BusinessResult } from './business-types';
 import {
   activityLog,
   idField,
-  loadStoredEvent,
   metadataValue,
   numberField,
   objectField,
@@ -14,8 +13,6 @@ import {
 import type { EventRef } from './types';
 
 export interface PaymentSessionDeps {
-  /** Where the event's verified payload is read. */
-  events: EventStore;
   paymentSessions: PaymentSessionStore;
   /** `HOOKFLOW_SESSION_METADATA_KEY`; the built-in keys below are accepted as well. */
   sessionMetadataKey: string;
@@ -32,9 +29,9 @@ type SessionOutcome = 'session_linked' | 'session_failed' | 'no_session' | 'stal
  * emitted for every such event, with `sessionId: null` when none is linked: the design table maps
  * the event to the message unconditionally, and the merchant may track payments without sessions.
  */
-export function createPaymentSessionActivities(
+export function createPaymentSessionHandlers(
   deps: PaymentSessionDeps,
-): Pick<BusinessActivities, 'linkPaymentSession' | 'failPaymentSession'> {
+): Pick<BusinessHandlers, 'linkPaymentSession' | 'failPaymentSession'> {
   const keys = [...new Set([deps.sessionMetadataKey, ...BUILT_IN_SESSION_METADATA_KEYS])];
 
   /**
@@ -72,8 +69,7 @@ export function createPaymentSessionActivities(
   }
 
   return {
-    async linkPaymentSession(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async linkPaymentSession(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       // https://docs.stripe.com/api/charges/object
       const charge = event.object;
       const chargeId = stringField(charge, 'id') ?? '';
@@ -90,8 +86,7 @@ export function createPaymentSessionActivities(
       return settle(ref, event, sessionId, 'succeeded', fields, chargeId);
     },
 
-    async failPaymentSession(ref: EventRef): Promise<BusinessResult> {
-      const event = await loadStoredEvent(deps.events, ref);
+    async failPaymentSession(ref: EventRef, event: StoredEvent): Promise<BusinessResult> {
       // https://docs.stripe.com/api/payment_intents/object#payment_intent_object-last_payment_error
       const intent = event.object;
       const intentId = stringField(intent, 'id') ?? '';

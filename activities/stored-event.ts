@@ -16,34 +16,48 @@ export interface StoredEvent {
 
 export type StripeFields = Record<string, unknown>;
 
-/**
- * Reads the event by reference: payloads never travel through workflow history, the verified raw
- * body in the ledger is the one source. A missing event cannot appear by retrying.
- */
-export async function loadStoredEvent(events: Pick<EventStore, 'find'>, ref: EventRef): Promise<StoredEvent> {
-  const stored = await events.find(ref.tenantId, ref.eventId);
-  if (!stored) {
-    throw ApplicationFailure.nonRetryable(
-      `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,
-      'EventNotStored',
-    );
-  }
-  // A thin notification is read as the event its activity fetched (thin-events.ts).
-  const event = JSON.parse(stored.fetchedBody ?? stored.rawBody) as {
+/** The ledger's document of an event and its payload, parsed once. */
+export interface ReadEvent {
+  doc: NonNullable<Awaited<ReturnType<EventStore['find']>>>;
+  /** The verified raw body; for a thin notification, the event its activity fetched (thin-events.ts). */
+  payload: {
     id: string;
     type: string;
     created: number;
     livemode: boolean;
     data: { object: StripeFields };
   };
+}
+
+/**
+ * Reads the event by reference: payloads never travel through workflow history, the verified raw
+ * body in the ledger is the one source. A missing event cannot appear by retrying.
+ */
+export async function readStoredEvent(events: Pick<EventStore, 'find'>, ref: EventRef): Promise<ReadEvent> {
+  const doc = await events.find(ref.tenantId, ref.eventId);
+  if (!doc) {
+    throw ApplicationFailure.nonRetryable(
+      `event ${ref.eventId} of tenant ${ref.tenantId} is not stored`,
+      'EventNotStored',
+    );
+  }
+  return { doc, payload: JSON.parse(doc.fetchedBody ?? doc.rawBody) as ReadEvent['payload'] };
+}
+
+/** The parts the business handlers read. */
+export function storedEventOf({ doc, payload }: ReadEvent): StoredEvent {
   return {
-    id: event.id,
-    type: event.type,
-    created: event.created,
-    livemode: event.livemode,
-    account: stored.account ?? null,
-    object: event.data.object,
+    id: payload.id,
+    type: payload.type,
+    created: payload.created,
+    livemode: payload.livemode,
+    account: doc.account ?? null,
+    object: payload.data.object,
   };
+}
+
+export async function loadStoredEvent(events: Pick<EventStore, 'find'>, ref: EventRef): Promise<StoredEvent> {
+  return storedEventOf(await readStoredEvent(events, ref));
 }
 
 export function stringField(object: StripeFields | undefined, key: string): string | null {

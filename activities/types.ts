@@ -1,5 +1,7 @@
 /** Contracts between workflows and activities; workflows import this file for types only. */
 import type { EventRef, HookflowOutcomeValue, StateOutcome } from '../src/contracts';
+import type { BusinessResult } from './business-types';
+import type { OutboundMessageRef } from './outbound-types';
 
 export type { EventRef, StateOutcome } from '../src/contracts';
 
@@ -12,8 +14,9 @@ export interface ProcessResult {
   objectId: string | null;
   children: number;
   /**
-   * The event's outcome is recorded already: a type without a business handler is finished by
-   * this one local activity (one activity per event instead of two).
+   * The event's outcome is recorded already: a type without a business handler, or whose handler
+   * ran in the same activity and left no outbound message to queue, is finished by this one local
+   * activity.
    */
   recorded: boolean;
   /**
@@ -36,8 +39,22 @@ export interface EventOutcome extends EventRef {
   reason?: string | null;
 }
 
+/**
+ * `applyEventToState`: the object state and, in the same local activity, the business handler of
+ * the type unless it runs on the Clerk queue, with its outbound messages stored for queueing.
+ */
+export interface EventProcessing extends ProcessResult {
+  /**
+   * The handler's result when it ran in the activity; null when the type has none or the workflow
+   * runs it. Absent in results recorded before the handler ran here: their replay runs it as before.
+   */
+  business?: BusinessResult | null;
+  /** Per outbound message of the handler, its stored copies to queue (one per subscribed endpoint). */
+  outbound?: OutboundMessageRef[][];
+}
+
 export interface EventActivities {
-  applyEventToState(ref: EventRef): Promise<ProcessResult>;
+  applyEventToState(ref: EventRef): Promise<EventProcessing>;
   recordEventOutcome(outcome: EventOutcome): Promise<void>;
 }
 export type * from './outbound-types';

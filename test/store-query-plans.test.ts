@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { createEventActivities } from '../activities/event-activities';
 import { eventWorkflowId } from '../src/contracts';
 import { ensureStoreIndexes, openStores, type Stores } from '../src/stores';
 import { summarizeEvent } from '../src/stripe/event-summary';
+import { parseAllowList } from '../src/outbound/ssrf-guard';
+import { createEndpointStore } from '../src/stores/endpoint-store';
+import { createSecretBox } from '../src/tenants/secret-box';
 import { testStack } from './setup/global-stack';
+import { startFakeMerchant, type FakeMerchant } from './helpers/fake-merchant';
 import { deliverEvent, stripeEvent, stripeObject, uniqueId, subscriptionCheckout } from './helpers/stripe-events';
 import { SECRET_A, startHookflow, waitForEventStatus, workflowResult, type RunningHookflow } from './helpers/hookflow';
 
@@ -104,11 +109,17 @@ describe('store query plans on the embedded database', () => {
 
 describe('per-event cost through the real stack', () => {
   let hookflow: RunningHookflow;
+  let merchant: FakeMerchant;
   before(async () => {
-    hookflow = await startHookflow();
+    merchant = await startFakeMerchant(() => ({ status: 200 }));
+    hookflow = await startHookflow({
+      HOOKFLOW_MASTER_KEY: randomBytes(32).toString('base64'),
+      HOOKFLOW_OUTBOUND_ALLOW: '127.0.0.1/32',
+    });
   });
   after(async () => {
     await hookflow?.close();
+    await merchant?.close();
   });
 
   /** Delivers the event, waits for its outcome, and counts entries of its workflow's history. */
@@ -140,8 +151,36 @@ describe('per-event cost through the real stack', () => {
     const { stored, count } = await processedHistory(event);
     assert.equal(stored.status, 'processed');
     assert.equal(stored.outcome, 'clerk_not_configured');
-    assert.equal(count('markerRecordedEventAttributes'), 3, 'state, Clerk handler and outcome: local activities');
+    assert.equal(count('markerRecordedEventAttributes'), 1, 'state, Clerk handler and outcome: one local activity');
     assert.equal(count('activityTaskScheduledEventAttributes'), 0, 'nothing waits for the Clerk queue');
+  });
+
+  it('opens a dispute case and records its outcome in the local activity that writes the object state', async () => {
+    const dispute = stripeObject('dispute', { id: uniqueId('dp'), status: 'needs_response' });
+    const { stored, count } = await processedHistory(stripeEvent('charge.dispute.created', dispute));
+    assert.equal(stored.status, 'processed');
+    assert.equal(stored.outcome, 'case_opened');
+    assert.equal(count('markerRecordedEventAttributes'), 1, 'state, case and outcome: one local activity');
+    assert.equal(count('upsertWorkflowSearchAttributesEventAttributes'), 1);
+  });
+
+  it('queues the messages that activity stored for an endpoint, then records the outcome', async () => {
+    const endpoints = createEndpointStore(hookflow.db.connection, {
+      allow: parseAllowList('127.0.0.1/32'),
+      secrets: createSecretBox(hookflow.config.tenants.masterKey!),
+    });
+    await endpoints.create({ tenantId: 'default', url: merchant.url, eventTypes: ['*'] });
+    const disputeId = uniqueId('dp');
+    const dispute = stripeObject('dispute', { id: disputeId, status: 'needs_response' });
+    const { stored, count } = await processedHistory(stripeEvent('charge.dispute.created', dispute));
+    assert.equal(stored.outcome, 'case_opened');
+    // State + case + storing both messages, one signal-with-start per message, the outcome.
+    assert.equal(count('markerRecordedEventAttributes'), 4);
+    const deadline = Date.now() + 30_000;
+    while (merchant.received.filter((request) => request.body.includes(disputeId)).length < 2) {
+      assert.ok(Date.now() < deadline, 'dispute.created and case.created reach the endpoint');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   });
 });
 

@@ -18,6 +18,14 @@ const { prepareOutboundMessages, enqueueOutboundMessage } = proxyLocalActivities
  */
 export async function dispatchOutbound(input: OutboundDispatchInput): Promise<OutboundMessageRef[]> {
   const messages = await prepareOutboundMessages(input);
-  await Promise.all(messages.map((message) => enqueueOutboundMessage(message)));
+  await enqueuePreparedOutbound([messages]);
   return messages;
+}
+
+/**
+ * Queues messages stored already (by prepareOutboundMessages, or within processEvent): per outbound
+ * message its copies for every endpoint at once, one message after the other as they were emitted.
+ */
+export async function enqueuePreparedOutbound(messages: OutboundMessageRef[][]): Promise<void> {
+  for (const copies of messages) await Promise.all(copies.map((message) => enqueueOutboundMessage(message)));
 }

@@ -16,7 +16,7 @@ import type {
   ThinEventActivities,
 } from '../activities/types';
 import { businessHandlerOf, CLERK_HANDLERS, clerkTaskQueue } from '../src/contracts';
-import { dispatchOutbound } from './outbound-dispatch';
+import { dispatchOutbound, enqueuePreparedOutbound } from './outbound-dispatch';
 import { HookflowOutcome } from './search-attributes';
 
 // Transient database trouble is retried with backoff for about half an hour; after that the event
@@ -64,16 +64,24 @@ export interface ProcessEventResult extends ProcessResult {
 /**
  * One run per Stripe event (workflow id `stripe-event:<tenant>:<event id>`). The event travels by
  * reference: activities read the stored raw body, so payloads never enter workflow history.
- * Order: object state, then the business handler of the type, then its outbound messages. A type
- * without a business handler is one local activity (state + outcome) and one search-attribute upsert.
+ * Order: object state, then the business handler of the type, then its outbound messages, then the
+ * outcome. Without outbound messages to queue or a Clerk call to make, all of it is one local
+ * activity; the outcome goes to the HookflowOutcome search attribute.
  */
 export async function processStripeEvent(ref: EventRef): Promise<ProcessEventResult> {
   let type: string | undefined;
   try {
     if (ref.thin) await fetchThinEvent(ref);
-    const state = await applyEventToState(ref);
+    // A business handler that ran in the state's activity left only its messages to queue; one that
+    // did not (Clerk queue, or a run recorded before handlers ran there) runs now as its own activity.
+    const { outbound = [], business = null, ...state } = await applyEventToState(ref);
     type = state.type;
-    const handled = state.recorded ? null : await runBusinessHandler(ref, state);
+    let handled = business;
+    if (handled) {
+      await enqueuePreparedOutbound(outbound);
+    } else if (!state.recorded) {
+      handled = await runBusinessHandler(ref, state);
+    }
     const outcome = handled?.outcome ?? state.outcome;
     if (!state.recorded) {
       await recordEventOutcome({
