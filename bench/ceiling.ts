@@ -10,13 +10,18 @@ import type { trivialWorkflow } from './workflows/trivial';
  * starts them), completions counted through Temporal's visibility every 250 ms. Prints one JSON
  * line: the completion rate from the first start to the last completion.
  *
- * Env: TEMPORAL_ADDRESS, CEILING_COUNT, CEILING_CONCURRENCY, CEILING_TASK_QUEUE, CEILING_TIMEOUT_S.
+ * The worker polls with hookflow's workflow-task poller ratio (`CEILING_NONSTICKY_POLL_RATIO`): with
+ * the SDK's 0.2 only 2 of its 10 pollers fetch new workflows, which held the ceiling back as well.
+ *
+ * Env: TEMPORAL_ADDRESS, CEILING_COUNT, CEILING_CONCURRENCY, CEILING_TASK_QUEUE, CEILING_TIMEOUT_S,
+ * CEILING_NONSTICKY_POLL_RATIO.
  */
 const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 const count = Number(process.env.CEILING_COUNT ?? 2000);
 const concurrency = Number(process.env.CEILING_CONCURRENCY ?? 50);
 const taskQueue = process.env.CEILING_TASK_QUEUE ?? 'bench-ceiling';
 const timeoutMs = Number(process.env.CEILING_TIMEOUT_S ?? 900) * 1000;
+const nonStickyToStickyPollRatio = Number(process.env.CEILING_NONSTICKY_POLL_RATIO ?? 0.2);
 const WARM_UP = 20;
 
 const noop = () => undefined;
@@ -29,7 +34,12 @@ async function main() {
     logger: quietLogger,
   });
   const nativeConnection = await NativeConnection.connect({ address });
-  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle,
+    nonStickyToStickyPollRatio,
+  });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const runId = Date.now().toString(36);
@@ -85,6 +95,7 @@ async function main() {
     return {
       workflows: count,
       concurrency,
+      nonsticky_poll_ratio: nonStickyToStickyPollRatio,
       completed,
       start_errors: startErrors,
       seconds,

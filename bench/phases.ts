@@ -13,6 +13,7 @@ import {
   benchStackDescription,
   startBenchStack,
   startHookflow,
+  workerNonStickyPollRatio,
   type BenchStack,
   type HookflowProcesses,
 } from './stack';
@@ -238,6 +239,8 @@ export interface CeilingResult {
   process_cpu_ms: number;
   /** Cores used by other processes on the machine during the run (incl. the ceiling's warm-up). */
   other_cores: number;
+  /** The ceiling worker's `nonStickyToStickyPollRatio`: hookflow's worker's (absent in reports before it). */
+  nonsticky_poll_ratio?: number;
 }
 
 export interface E2eResult {
@@ -299,6 +302,7 @@ async function ceilingRun(plan: Plan, stack: BenchStack): Promise<CeilingResult>
       CEILING_COUNT: String(workflows),
       CEILING_CONCURRENCY: String(concurrency),
       CEILING_TASK_QUEUE: 'bench-ceiling',
+      CEILING_NONSTICKY_POLL_RATIO: String(workerNonStickyPollRatio()),
       CEILING_TIMEOUT_S: String(Math.round(plan.outcomeTimeoutMs / 1000)),
     },
     join(stack.dataDir, 'logs', 'ceiling.log'),

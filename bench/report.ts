@@ -160,7 +160,8 @@ export function renderMarkdown(report: BenchReport): string {
     push('## Temporal ceiling', '');
     push(
       `${fmt(c.workflows, 0)} trivial workflows (bench/workflows/trivial.ts: no activity, no timer) on task queue \`bench-ceiling\`, ` +
-        `worker in its own process, at most ${c.concurrency} start calls in flight, completions counted through visibility. ` +
+        `worker in its own process${c.nonsticky_poll_ratio === undefined ? '' : ` polling with hookflow's workflow-task poller ratio (${c.nonsticky_poll_ratio})`}, ` +
+        `at most ${c.concurrency} start calls in flight, completions counted through visibility. ` +
         `${fmt(c.completed, 0)} completed in ${fmt(c.seconds, 2)} s (all started after ${fmt(c.start_seconds, 2)} s) → ` +
         `**${fmt(c.ceiling_wps)} workflows/s**; Temporal server CPU ${fmt(c.temporal_cpu_ms_per_workflow, 2)} ms per workflow, ` +
         `ceiling process ${fmt(c.process_cpu_ms / Math.max(1, c.completed), 2)} ms per workflow; other processes on the machine ` +

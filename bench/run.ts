@@ -34,6 +34,7 @@ import {
   useBenchStack,
   useHeapCaps,
   useHookflowEnv,
+  workerNonStickyPollRatio,
   type BenchStackKind,
 } from './stack';
 
@@ -339,7 +340,7 @@ function tunings(plan: Plan, stack: BenchStackKind): Record<string, unknown> {
     },
     processes: {
       receiver: 'node dist/src/cli/main.js serve',
-      worker: `node dist/src/cli/main.js worker (the workflow bundle the bootstrap prebuilt, else bundled at start; activity slots sized to the heap, src/worker/activity-slots.ts; workflow cache ${DEFAULT_MAX_CACHED_WORKFLOWS})`,
+      worker: `node dist/src/cli/main.js worker (the workflow bundle the bootstrap prebuilt, else bundled at start; activity slots sized to the heap, src/worker/activity-slots.ts; workflow cache ${DEFAULT_MAX_CACHED_WORKFLOWS}; workflow-task poller ratio ${workerNonStickyPollRatio()} of 10 on the task queue, the rest sticky — the ceiling's worker uses the same)`,
       NODE_OPTIONS: heapCapsDescription(),
     },
     load_generator: {

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_NONSTICKY_POLL_RATIO } from '../src/config';
 import { freeProdPorts, startProdInfra, type ProdInfra } from '../src/stack/prod-stack';
 import { BENCH_SECRET } from './events';
 import {
@@ -195,6 +196,14 @@ export function heapCapsDescription(): Record<string, string> {
 const runEnv: Record<string, string> = {};
 export function useHookflowEnv(settings: Record<string, string>): void {
   Object.assign(runEnv, settings);
+}
+
+/**
+ * The workflow-task poller ratio hookflow's worker runs with in this run: the ceiling's worker gets
+ * the same, so the reference is not held back by a poller setting hookflow does not have.
+ */
+export function workerNonStickyPollRatio(): number {
+  return Number(runEnv.WORKER_NONSTICKY_POLL_RATIO ?? DEFAULT_NONSTICKY_POLL_RATIO);
 }
 
 export async function startHookflow(

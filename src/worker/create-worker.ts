@@ -56,6 +56,7 @@ export async function createHookflowWorker(
       activities,
       ...workflowCode(options.workflowBundle),
       ...(config.maxCachedWorkflows ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+      ...(config.nonStickyPollRatio ? { nonStickyToStickyPollRatio: config.nonStickyPollRatio } : {}),
       ...(options.activitySlots
         ? {
             maxConcurrentActivityTaskExecutions: options.activitySlots,
