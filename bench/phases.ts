@@ -14,6 +14,7 @@ import {
   startBenchStack,
   startHookflow,
   workerNonStickyPollRatio,
+  workflowStartConcurrency,
   type BenchStack,
   type HookflowProcesses,
 } from './stack';
@@ -283,7 +284,9 @@ export async function ceilingAndE2ePhase(
 }
 
 async function ceilingRun(plan: Plan, stack: BenchStack): Promise<CeilingResult> {
-  const { workflows, concurrency } = plan.ceiling;
+  const { workflows } = plan.ceiling;
+  // As hookflow's receiver starts them: its starts in flight (WORKFLOW_START_CONCURRENCY).
+  const concurrency = workflowStartConcurrency();
   progress(`ceiling: ${workflows} trivial workflows, ${concurrency} starts in flight, worker in its own process`);
   let output = '';
   const temporalCpu = new CpuMeter({

@@ -11,7 +11,8 @@ export interface Plan {
     headlineRate: number;
     settleTimeoutMs: number;
   };
-  ceiling: { workflows: number; concurrency: number };
+  /** Started with the receiver's starts in flight (WORKFLOW_START_CONCURRENCY), as hookflow's events are. */
+  ceiling: { workflows: number };
   e2e: { events: number; connections: number };
   growth: { windowEvents: number; prefillTo: number; probeOps: number; connections: number };
   burst: { events: number; rate: number; timeoutMs: number };
@@ -29,7 +30,7 @@ export const FULL_PLAN: Plan = {
     headlineRate: 1000,
     settleTimeoutMs: 90_000,
   },
-  ceiling: { workflows: 2000, concurrency: 50 },
+  ceiling: { workflows: 2000 },
   e2e: { events: 5000, connections: 20 },
   growth: { windowEvents: 10_000, prefillTo: 90_000, probeOps: 200, connections: 20 },
   burst: { events: 10_000, rate: 1000, timeoutMs: 20 * 60_000 },
@@ -46,7 +47,7 @@ export const QUICK_PLAN: Plan = {
     headlineRate: 1000,
     settleTimeoutMs: 20_000,
   },
-  ceiling: { workflows: 200, concurrency: 50 },
+  ceiling: { workflows: 200 },
   e2e: { events: 300, connections: 20 },
   growth: { windowEvents: 300, prefillTo: 3000, probeOps: 50, connections: 20 },
   burst: { events: 1000, rate: 1000, timeoutMs: 5 * 60_000 },

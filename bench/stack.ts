@@ -2,7 +2,7 @@ import { Connection } from '@temporalio/client';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_NONSTICKY_POLL_RATIO } from '../src/config';
+import { DEFAULT_NONSTICKY_POLL_RATIO, DEFAULT_WORKFLOW_START_CONCURRENCY } from '../src/config';
 import { freeProdPorts, startProdInfra, type ProdInfra } from '../src/stack/prod-stack';
 import { BENCH_SECRET } from './events';
 import {
@@ -204,6 +204,11 @@ export function useHookflowEnv(settings: Record<string, string>): void {
  */
 export function workerNonStickyPollRatio(): number {
   return Number(runEnv.WORKER_NONSTICKY_POLL_RATIO ?? DEFAULT_NONSTICKY_POLL_RATIO);
+}
+
+/** The receiver's workflow starts in flight in this run: the ceiling starts its workflows the same way. */
+export function workflowStartConcurrency(): number {
+  return Number(runEnv.WORKFLOW_START_CONCURRENCY ?? DEFAULT_WORKFLOW_START_CONCURRENCY);
 }
 
 export async function startHookflow(
