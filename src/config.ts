@@ -114,13 +114,8 @@ const envSchema = z.object({
    * (src/receiver/start-pacer.ts). 0 turns pacing off.
    */
   WORKFLOW_START_ACK_TARGET_MS: z.coerce.number().int().min(0).max(60_000).default(50),
-  /**
-   * Starts a receiver queues beyond those in flight; past it new events are left to the reconciler.
-   * About what a receiver starts in RECONCILE_AFTER_SECONDS: an entry queued longer is started by
-   * the reconciler anyway, so holding more only costs memory (10,000 queued took the receiver to
-   * 152.6 MiB in the benchmark's 2,000/s step, 2,000 to 143.5; README "Performance").
-   */
-  WORKFLOW_START_QUEUE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+  /** Starts a receiver queues beyond those in flight; past it new events are left to the reconciler. */
+  WORKFLOW_START_QUEUE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   /** Most deliveries one group commit writes together (one inbox entry + one insert of the events). */
   INTAKE_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(200),
   /** Seconds an inbox entry is left to its receiver before the reconciler starts its events. */
