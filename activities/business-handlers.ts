@@ -4,7 +4,7 @@ import type { EventRef } from './types';
 
 /**
  * The business handlers over an event already read: the activity of each reads it first, and the
- * worker's one-activity path (`processEvent`) hands over the event it read for the object state.
+ * object state's local activity (`applyEventToState`) hands over the event it read for the state.
  */
 export type BusinessHandlers = {
   [Name in keyof BusinessActivities]: (ref: EventRef, event: StoredEvent) => Promise<BusinessResult>;

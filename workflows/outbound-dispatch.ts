@@ -23,7 +23,7 @@ export async function dispatchOutbound(input: OutboundDispatchInput): Promise<Ou
 }
 
 /**
- * Queues messages stored already (by prepareOutboundMessages, or within processEvent): per outbound
+ * Queues messages stored already (by prepareOutboundMessages, or within applyEventToState): per outbound
  * message its copies for every endpoint at once, one message after the other as they were emitted.
  */
 export async function enqueuePreparedOutbound(messages: OutboundMessageRef[][]): Promise<void> {
