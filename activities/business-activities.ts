@@ -25,8 +25,10 @@ export function createBusinessHandlers(deps: BusinessActivityDeps): BusinessHand
 }
 
 /** The same handlers as activities: each reads the stored event by reference first. */
-export function createBusinessActivities(deps: BusinessActivityDeps): BusinessActivities {
-  const handlers = createBusinessHandlers(deps);
+export function createBusinessActivities(
+  deps: BusinessActivityDeps,
+  handlers: BusinessHandlers = createBusinessHandlers(deps),
+): BusinessActivities {
   const activity = (name: BusinessHandlerName) => async (ref: EventRef) =>
     handlers[name](ref, await loadStoredEvent(deps.events, ref));
   return {

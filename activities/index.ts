@@ -20,20 +20,16 @@ function clerkConfiguredBy(clerkFor: BusinessActivityDeps['clerkFor']) {
 /** Every activity the worker registers, built from injected dependencies. */
 export function createActivities(deps: ActivityDeps) {
   const outbound = deps.outbound && createOutboundActivities(deps.outbound);
+  // One set of handlers: inside the object state's activity, and as activities of their own.
+  const handlers = deps.business && createBusinessHandlers(deps.business);
   return {
     ...createEventActivities({
       ...deps,
       ...(deps.business && { clerkConfigured: clerkConfiguredBy(deps.business.clerkFor) }),
-      ...(deps.business &&
-        outbound && {
-          inlineBusiness: {
-            handlers: createBusinessHandlers(deps.business),
-            prepareOutbound: outbound.prepareOutboundMessages,
-          },
-        }),
+      ...(handlers && outbound && { inlineBusiness: { handlers, prepareOutbound: outbound.prepareOutboundMessages } }),
     }),
     ...outbound,
-    ...(deps.business ? createBusinessActivities(deps.business) : {}),
+    ...(deps.business ? createBusinessActivities(deps.business, handlers) : {}),
     ...(deps.stripe ? createStripeActivities(deps.stripe) : {}),
     ...(deps.stripe
       ? createThinEventActivities({ clients: deps.stripe.clients, events: deps.stripe.stores.events })
